@@ -1,0 +1,278 @@
+"""Hybrid search: dense and keyword retrieval fused by reciprocal rank, per entry, with explanations."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.catalogue import Entry, EntryType, Site
+from index.embedding import Embedder
+from index.explain import Explanation, shared_terms, shorten
+from index.fusion import DEFAULT_RRF_K, best_possible_score, reciprocal_rank_fusion
+from index.store import IndexState
+from index.text import TextProcessor, clean_query
+
+
+class SearchMode(str, enum.Enum):
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    KEYWORD = "keyword"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrictions on what a search may return; an empty set means no restriction.
+
+    Attributes:
+        types: entry types to keep.
+        sites: sites to keep.
+        organisations: organisations to keep, compared case-insensitively.
+        open_to_companies: when True, keep only entries open to companies (experts always pass).
+        exclude_ids: entries never to return, such as those already shown.
+    """
+
+    types: frozenset[EntryType] = frozenset()
+    sites: frozenset[Site] = frozenset()
+    organisations: frozenset[str] = frozenset()
+    open_to_companies: bool | None = None
+    exclude_ids: frozenset[str] = frozenset()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.types or self.sites or self.organisations or self.open_to_companies is not None
+                    or self.exclude_ids)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Tuning of the search.
+
+    Attributes:
+        candidates: how many entries each retriever contributes to the fusion.
+        rrf_k: the reciprocal-rank-fusion constant.
+        dense_weight, keyword_weight: each retriever's weight in the fusion.
+        max_query_chars: longer queries are refused with a QueryError.
+        max_top: the most hits one search may ask for.
+    """
+
+    candidates: int = 50
+    rrf_k: int = DEFAULT_RRF_K
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    max_query_chars: int = 4000
+    max_top: int = 100
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result.
+
+    Attributes:
+        entry: the catalogue record.
+        rank: 1 for the best hit.
+        score: fused score scaled to [0, 1]: 1 means ranked first by every retriever used.
+        similarity: cosine similarity of the query and the entry's best passage (about 0.2 is unrelated,
+            0.5 and above is a close match for the default model); ``None`` in keyword-only mode.
+        keyword_score: the BM25 score (0 when no query word occurs in the entry).
+        explanation: why it matched.
+    """
+
+    entry: Entry
+    rank: int
+    score: float
+    similarity: float | None
+    keyword_score: float
+    explanation: Explanation
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form used by the command line and the web service."""
+        return {
+            "id": self.entry.id,
+            "type": self.entry.type.value,
+            "name": self.entry.name,
+            "organisation": self.entry.organisation,
+            "site": self.entry.site.label,
+            "score": round(self.score, 4),
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
+            "why": self.explanation.to_dict(),
+        }
+
+
+@dataclass
+class _Columns:
+    """Per-entry attributes as arrays, so that a filter over 100,000 entries is a few vector operations."""
+
+    types: np.ndarray
+    sites: np.ndarray
+    organisations: np.ndarray
+    open_to_companies: np.ndarray
+    organisation_codes: dict[str, int] = field(default_factory=dict)
+
+
+class SearchEngine:
+    """Answers queries from a loaded :class:`IndexState`. Create once; searching is thread-compatible."""
+
+    def __init__(self, state: IndexState, embedder: Embedder, processor: TextProcessor,
+                 settings: EngineSettings = EngineSettings()):
+        self._state = state
+        self._embedder = embedder
+        self._processor = processor
+        self.settings = settings
+        self._documents = state.documents
+        self._position = {d.entry.id: i for i, d in enumerate(self._documents)}
+        self._passage_owner = {pid: i for i, d in enumerate(self._documents) for pid in d.passage_ids}
+        self._lemma_sets: dict[int, frozenset[str]] = {}
+        self._columns = self._make_columns()
+
+    @property
+    def state(self) -> IndexState:
+        return self._state
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        """The entry with ``entry_id``, or ``None``."""
+        position = self._position.get(entry_id)
+        return None if position is None else self._documents[position].entry
+
+    def entries(self) -> Iterable[Entry]:
+        return (d.entry for d in self._documents)
+
+    def search(
+        self,
+        query: str,
+        *,
+        top: int = 5,
+        filters: SearchFilters = SearchFilters(),
+        mode: SearchMode = SearchMode.HYBRID,
+    ) -> list[Hit]:
+        """Rank entries for ``query``.
+
+        Args:
+            query: the company's need in plain words; HTML and control characters are cleaned away.
+            top: how many hits at most (1 to ``settings.max_top``).
+            filters: what to restrict the search to.
+            mode: hybrid (the default), dense only or keyword only.
+
+        Returns:
+            Up to ``top`` hits, best first; ties are broken by entry id. Empty when nothing passes the filters.
+
+        Raises:
+            QueryError: the query is empty, too long or has nothing searchable.
+            ValueError: ``top`` is out of range.
+        """
+        if not 1 <= top <= self.settings.max_top:
+            raise ValueError(f"top must be between 1 and {self.settings.max_top}, got {top}")
+        text = clean_query(query, self.settings.max_query_chars)
+        terms = self._processor.terms(text)
+        lemmas = [t.lemma for t in terms]
+        mask = self._mask(filters)
+        if mask is not None and not mask.any():
+            return []
+
+        rankings: list[list[int]] = []
+        weights: list[float] = []
+        query_vector = None
+        keyword_scores: dict[int, float] = {}
+        if mode in (SearchMode.HYBRID, SearchMode.DENSE):
+            query_vector = self._embedder.encode([text])[0]
+            rankings.append(self._dense_ranking(query_vector, mask))
+            weights.append(self.settings.dense_weight)
+        if mode in (SearchMode.HYBRID, SearchMode.KEYWORD):
+            positions, scores = self._state.keyword.search(lemmas, self.settings.candidates, mask)
+            keyword_scores = dict(zip(positions.tolist(), scores.tolist()))
+            rankings.append(positions.tolist())
+            weights.append(self.settings.keyword_weight)
+
+        fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k, weights=weights)[:top]
+        ceiling = best_possible_score(weights, self.settings.rrf_k)
+        lemma_set = set(lemmas)
+        hits = []
+        for rank, (position, score) in enumerate(fused, start=1):
+            passage, similarity = self._best_passage(position, query_vector, lemma_set)
+            document = self._documents[position]
+            explanation = Explanation(
+                passage=shorten(passage, self._processor.sentences(passage), lemma_set, self._processor.lemmas),
+                terms=shared_terms(terms, self._lemmas_of(position)),
+            )
+            hits.append(Hit(document.entry, rank, min(1.0, score / ceiling), similarity,
+                            keyword_scores.get(position, 0.0), explanation))
+        return hits
+
+    def _dense_ranking(self, query_vector: np.ndarray, mask: np.ndarray | None) -> list[int]:
+        allowed = None
+        if mask is not None:
+            allowed = np.fromiter(
+                (pid for i in np.flatnonzero(mask) for pid in self._documents[i].passage_ids), dtype=np.int64)
+        # Several passages may belong to one entry: fetch enough to fill the candidate list with entries.
+        passage_ids, _ = self._state.dense.search(query_vector, self.settings.candidates * 4, allowed)
+        ranking: list[int] = []
+        seen: set[int] = set()
+        for pid in passage_ids.tolist():
+            owner = self._passage_owner.get(pid)
+            if owner is not None and owner not in seen:
+                seen.add(owner)
+                ranking.append(owner)
+                if len(ranking) == self.settings.candidates:
+                    break
+        return ranking
+
+    def _best_passage(self, position: int, query_vector: np.ndarray | None, lemmas: set[str]) -> tuple[str, float | None]:
+        document = self._documents[position]
+        if query_vector is None:
+            overlap = [len(lemmas & set(self._processor.lemmas(p))) for p in document.passages]
+            return document.passages[int(np.argmax(overlap))], None
+        vectors = self._state.dense.vectors(np.array(document.passage_ids, dtype=np.int64))
+        similarities = vectors @ query_vector
+        best = int(np.argmax(similarities))
+        return document.passages[best], float(similarities[best])
+
+    def _lemmas_of(self, position: int) -> frozenset[str]:
+        cached = self._lemma_sets.get(position)
+        if cached is None:
+            cached = frozenset(self._documents[position].lemmas)
+            self._lemma_sets[position] = cached
+        return cached
+
+    def _make_columns(self) -> _Columns:
+        types = list(EntryType)
+        sites = list(Site)
+        codes: dict[str, int] = {}
+        organisations = np.array(
+            [codes.setdefault(d.entry.organisation.casefold(), len(codes)) for d in self._documents], dtype=np.int32)
+        return _Columns(
+            types=np.array([types.index(d.entry.type) for d in self._documents], dtype=np.int8),
+            sites=np.array([sites.index(d.entry.site) for d in self._documents], dtype=np.int8),
+            organisations=organisations,
+            open_to_companies=np.array(
+                [d.entry.open_to_companies is not False for d in self._documents], dtype=bool),
+            organisation_codes=codes,
+        )
+
+    def _mask(self, filters: SearchFilters) -> np.ndarray | None:
+        """Which entries pass ``filters``, or ``None`` when nothing is filtered."""
+        if not filters.active:
+            return None
+        columns = self._columns
+        mask = np.ones(len(self._documents), dtype=bool)
+        if filters.types:
+            codes = [list(EntryType).index(t) for t in filters.types]
+            mask &= np.isin(columns.types, codes)
+        if filters.sites:
+            codes = [list(Site).index(s) for s in filters.sites]
+            mask &= np.isin(columns.sites, codes)
+        if filters.organisations:
+            codes = [columns.organisation_codes[o.casefold()] for o in filters.organisations
+                     if o.casefold() in columns.organisation_codes]
+            mask &= np.isin(columns.organisations, codes)
+        if filters.open_to_companies:
+            mask &= columns.open_to_companies
+        for entry_id in filters.exclude_ids:
+            position = self._position.get(entry_id)
+            if position is not None:
+                mask[position] = False
+        return mask

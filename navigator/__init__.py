@@ -1,0 +1,1 @@
+"""Navigator's application wiring: settings, the command line, evaluation and benchmarks."""

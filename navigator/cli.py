@@ -1,0 +1,249 @@
+"""The ``navigator`` command: validate the catalogue, build the index, search, evaluate, benchmark.
+
+Errors the engine raises on purpose end here as one clear line on standard
+error and exit status 1 (2 for a wrong command line); nothing else prints a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from index.catalogue import EntryType, Site, load_catalogue
+from index.engine import SearchEngine, SearchFilters, SearchMode
+from index.errors import NavigatorIndexError, QueryError
+from navigator.settings import Settings, SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        return args.handler(args, settings)
+    except (NavigatorIndexError, SettingsError, ValueError) as exc:
+        print(f"navigator: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="navigator", description="Find research infrastructure for a company's need.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    knowledge = commands.add_parser("knowledge", help="work with the catalogue").add_subparsers(
+        dest="action", required=True)
+    validate = knowledge.add_parser("validate", help="check the catalogue against its schema")
+    validate.add_argument("path", nargs="?", type=Path, help="catalogue folder or file (default: the configured one)")
+    validate.add_argument("--warnings", action="store_true", help="list every warning, not just a count")
+    validate.set_defaults(handler=_validate)
+
+    index = commands.add_parser("index", help="work with the search index").add_subparsers(dest="action", required=True)
+    build = index.add_parser("build", help="build the index, or update it where the catalogue changed")
+    build.add_argument("--full", action="store_true", help="rebuild everything even if an index exists")
+    build.set_defaults(handler=_build)
+    status = index.add_parser("status", help="say whether the index fits the catalogue and model")
+    status.set_defaults(handler=_status)
+
+    search = commands.add_parser("search", help="search the catalogue; without QUERY, one query per input line")
+    search.add_argument("query", nargs="?", help="the need, in plain words")
+    search.add_argument("--top", type=int, default=5, help="how many hits (default 5)")
+    search.add_argument("--type", dest="types", action="append", choices=[t.value for t in EntryType],
+                        help="only this entry type (repeatable)")
+    search.add_argument("--site", dest="sites", action="append", type=_site,
+                        help="only this site: flemingsberg, hagastaden (or solna), elsewhere (repeatable)")
+    search.add_argument("--organisation", dest="organisations", action="append", help="only this organisation")
+    search.add_argument("--open", action="store_true", help="only entries open to companies")
+    search.add_argument("--mode", choices=[m.value for m in SearchMode], default=SearchMode.HYBRID.value)
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(handler=_search)
+
+    evaluate = commands.add_parser("eval", help="measure Recall@k and MRR on labelled queries")
+    evaluate.add_argument("--queries", type=Path, help="labelled query file (default: tests/eval/queries.yaml)")
+    evaluate.add_argument("--misses", choices=["dev"], help="also list the dev queries that hybrid misses at 3")
+    evaluate.set_defaults(handler=_evaluate)
+
+    bench = commands.add_parser("bench", help="measure latency, build time and memory at several sizes")
+    bench.add_argument("--sizes", default="1000,10000,100000", help="comma-separated entry counts")
+    bench.add_argument("--queries", type=int, default=200, help="timed queries per size")
+    bench.set_defaults(handler=_bench)
+    return parser
+
+
+def _site(text: str) -> Site:
+    try:
+        return Site.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    path = args.path or settings.knowledge_dir
+    catalogue = load_catalogue(path)
+    counts = catalogue.count_by_type()
+    summary = ", ".join(f"{n} {t.value}{'s' if n != 1 else ''}" for t, n in counts.items())
+    print(f"{path}: valid, {len(catalogue)} entries ({summary})")
+    samples = [w for w in catalogue.warnings if w.field == "email"]
+    others = [w for w in catalogue.warnings if w.field != "email"]
+    if samples:
+        print(f"warning: {len(samples)} expert entries still carry sample contacts on example.org; "
+              "replace them before going live (knowledge/README.md)")
+    shown = catalogue.warnings if args.warnings else others
+    for warning in shown:
+        print(f"warning: {warning}")
+    return 0
+
+
+def _build(args: argparse.Namespace, settings: Settings) -> int:
+    from navigator.runtime import open_runtime
+
+    runtime = open_runtime(settings, progress=sys.stderr.isatty(), force_full=args.full)
+    report = runtime.build_report
+    manifest = runtime.engine.state.manifest
+    if report is None:
+        print(f"the index in {settings.index_dir} is up to date ({manifest.entry_count} entries)")
+        return 0
+    kind = "built in full" if report.full else "updated"
+    print(f"index {kind} in {report.seconds:.1f} s: {manifest.entry_count} entries, {manifest.passage_count} "
+          f"passages ({manifest.dense_kind} vector index), {report.passages_encoded} passages encoded")
+    if not report.full:
+        print(f"  added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
+              f"unchanged {report.unchanged}")
+    print(f"  reason: {report.reason}")
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from index.store import read_manifest
+
+    catalogue = load_catalogue(settings.knowledge_dir)
+    manifest = read_manifest(settings.index_dir)
+    reasons = manifest.stale_reasons(model=settings.embedding_model, dimension=manifest.dimension,
+                                     catalogue_hash=catalogue.content_hash())
+    print(f"index in {settings.index_dir}: {manifest.entry_count} entries, model {manifest.model}, "
+          f"built {manifest.built_at}")
+    if reasons:
+        print("stale: " + "; ".join(reasons) + ". It is updated by 'navigator index build' or at the next search.")
+        return 1
+    print("up to date")
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> SearchFilters:
+    return SearchFilters(
+        types=frozenset(EntryType(t) for t in args.types or ()),
+        sites=frozenset(args.sites or ()),
+        organisations=frozenset(args.organisations or ()),
+        open_to_companies=True if args.open else None,
+    )
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    from navigator.runtime import open_runtime
+
+    if args.query is not None and not args.query.strip():
+        raise QueryError("the query is empty; describe what you need in a few words")
+    filters, mode = _filters(args), SearchMode(args.mode)
+    runtime = open_runtime(settings)
+    if runtime.build_report is not None:
+        print(f"navigator: the index was rebuilt first ({runtime.build_report.reason})", file=sys.stderr)
+    engine = runtime.engine
+    if args.query is not None:
+        hits = engine.search(args.query, top=args.top, filters=filters, mode=mode)
+        if args.json:
+            print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        else:
+            _print_hits(hits, sys.stdout)
+        return 0
+    if sys.stdin.isatty():
+        return _interactive(engine, args.top, filters, mode)
+    return _search_lines(engine, sys.stdin, sys.stdout, args.top, filters, mode)
+
+
+def _search_lines(engine: SearchEngine, source: TextIO, out: TextIO, top: int, filters: SearchFilters,
+                  mode: SearchMode) -> int:
+    """One JSON line per input line: the list of hits, or ``{"error": ...}`` for a query that cannot be searched.
+
+    Blank lines are skipped. Returns 1 if any query failed, else 0.
+    """
+    failed = False
+    for line in source:
+        if not line.strip():
+            continue
+        try:
+            payload = [h.to_dict() for h in engine.search(line, top=top, filters=filters, mode=mode)]
+        except QueryError as exc:
+            payload, failed = {"error": str(exc)}, True
+        out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        out.flush()
+    return 1 if failed else 0
+
+
+def _interactive(engine: SearchEngine, top: int, filters: SearchFilters, mode: SearchMode) -> int:
+    print(f"Navigator search over {len(engine)} entries. Describe a need; an empty line or Ctrl-D ends.")
+    while True:
+        try:
+            line = input("need> ")
+        except EOFError:
+            print()
+            return 0
+        if not line.strip():
+            return 0
+        try:
+            _print_hits(engine.search(line, top=top, filters=filters, mode=mode), sys.stdout)
+        except QueryError as exc:
+            print(f"  {exc}")
+
+
+def _print_hits(hits, out: TextIO) -> None:
+    if not hits:
+        out.write("no matches\n")
+    for hit in hits:
+        entry = hit.entry
+        out.write(f"{hit.rank}. {entry.name} ({entry.type.value}) — {entry.organisation}, {entry.site.label}"
+                  f"  [score {hit.score:.2f}]\n")
+        terms = ", ".join(hit.explanation.terms)
+        if terms:
+            out.write(f"   shares: {terms}\n")
+        out.write(f"   why: {hit.explanation.passage}\n")
+        out.write(f"   id: {entry.id}\n")
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from navigator.evaluation import evaluate, format_table, load_queries, misses
+    from navigator.runtime import open_runtime
+
+    runtime = open_runtime(settings)
+    engine = runtime.engine
+    path = args.queries or settings.eval_queries
+    queries = load_queries(path, known_ids=(e.id for e in engine.entries()))
+    results = {mode: evaluate(engine, queries, mode) for mode in SearchMode}
+    print(f"{len(queries)} labelled queries from {path}; {len(engine)} entries\n")
+    print(format_table(results))
+    if args.misses:
+        dev = [q for q in queries if q.split == "dev"]
+        for query, got in misses(engine, dev, SearchMode.HYBRID):
+            print(f"miss {query.id}: {query.text!r} expected {list(query.expected)} got {got}")
+    return 0
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from navigator.benchmark import run_benchmark
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if not sizes or min(sizes) < 10:
+        raise ValueError("--sizes takes entry counts of at least 10, such as 1000,10000")
+    print(run_benchmark(settings, sizes, args.queries))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
