@@ -86,7 +86,7 @@ class SentenceTransformerEmbedder:
         except (OSError, ValueError) as exc:
             raise EmbeddingModelError(f"cannot load the embedding model from {path}: {exc}") from exc
         self._name = model if not Path(model).is_dir() else path.name
-        self._dimension = int(self._model.get_sentence_embedding_dimension())
+        self._dimension = int(self._model.get_embedding_dimension())
         self._batch_size = batch_size
 
     @property

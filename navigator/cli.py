@@ -18,6 +18,7 @@ from typing import TextIO
 from index.catalogue import EntryType, Site, load_catalogue
 from index.engine import SearchEngine, SearchFilters, SearchMode
 from index.errors import NavigatorIndexError, QueryError
+from index.text import clean_query
 from navigator.settings import Settings, SettingsError
 
 
@@ -89,7 +90,8 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     path = args.path or settings.knowledge_dir
     catalogue = load_catalogue(path)
     counts = catalogue.count_by_type()
-    summary = ", ".join(f"{n} {t.value}{'s' if n != 1 else ''}" for t, n in counts.items())
+    plurals = {EntryType.FACILITY: "facilities", EntryType.EXPERT: "experts", EntryType.PROGRAMME: "programmes"}
+    summary = ", ".join(f"{n} {t.value if n == 1 else plurals[t]}" for t, n in counts.items())
     print(f"{path}: valid, {len(catalogue)} entries ({summary})")
     samples = [w for w in catalogue.warnings if w.field == "email"]
     others = [w for w in catalogue.warnings if w.field != "email"]
@@ -149,8 +151,8 @@ def _filters(args: argparse.Namespace) -> SearchFilters:
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     from navigator.runtime import open_runtime
 
-    if args.query is not None and not args.query.strip():
-        raise QueryError("the query is empty; describe what you need in a few words")
+    if args.query is not None:
+        clean_query(args.query, settings.max_query_chars)  # refuse a bad query before loading the model
     filters, mode = _filters(args), SearchMode(args.mode)
     runtime = open_runtime(settings)
     if runtime.build_report is not None:
