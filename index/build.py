@@ -44,7 +44,7 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    passages_encoded: int = 0
+    passages_encoded: int = 0  # distinct passage texts sent to the model
     seconds: float = 0.0
     reason: str = ""
 
@@ -96,8 +96,8 @@ def build_index(
 
     texts = [p for d in fresh for p in d.passages]
     ids = np.array([i for d in fresh for i in d.passage_ids], dtype=np.int64)
-    vectors = embedder.encode(texts, progress=progress)
-    report.passages_encoded = len(texts)
+    vectors = _encode_unique(embedder, texts, progress)
+    report.passages_encoded = len(set(texts))
 
     if report.full or previous is None:
         dense = DenseIndex.build(vectors, ids, embedder.dimension,
@@ -113,6 +113,16 @@ def build_index(
     manifest = make_manifest(embedder.name, embedder.dimension, catalogue.content_hash(), documents, dense)
     report.seconds = time.perf_counter() - started
     return IndexState(manifest=manifest, documents=documents, dense=dense, keyword=keyword), report
+
+
+def _encode_unique(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
+    """Encode each distinct text once (shared boilerplate passages are common) and return one row per text."""
+    unique = list(dict.fromkeys(texts))
+    vectors = embedder.encode(unique, progress=progress)
+    if len(unique) == len(texts):
+        return vectors
+    row = {text: i for i, text in enumerate(unique)}
+    return vectors[[row[text] for text in texts]]
 
 
 def _reshape_if_needed(dense: DenseIndex, documents: list[EntryDocuments], dimension: int,

@@ -13,7 +13,7 @@ from index.embedding import Embedder
 from index.explain import Explanation, shared_terms, shorten
 from index.fusion import best_possible_score, reciprocal_rank_fusion
 from index.store import IndexState
-from index.text import TextProcessor, clean_query
+from index.text import Term, TextProcessor, clean_query
 
 
 class SearchMode(str, enum.Enum):
@@ -143,6 +143,14 @@ class SearchEngine:
 
     def entries(self) -> Iterable[Entry]:
         return (d.entry for d in self._documents)
+
+    def terms(self, text: str) -> list[Term]:
+        """The searchable words of ``text`` after cleaning; empty when it has none.
+
+        Raises:
+            QueryError: as :meth:`search` would for this text.
+        """
+        return self._processor.terms(clean_query(text, self.settings.max_query_chars))
 
     def search(
         self,

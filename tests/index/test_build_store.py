@@ -123,3 +123,16 @@ def test_crossing_the_threshold_switches_to_ivf_without_reencoding(tmp_path, emb
     assert len(embedder.encoded) == report.passages_encoded == sum(
         len(d.passages) for d in state.documents if d.entry.id.startswith("more-"))
     assert search_ids(state, embedder, processor, "subject7", top=1) == ["more-07"]
+
+
+def test_identical_passages_are_encoded_once(tmp_path, embedder, processor) -> None:
+    twins = [entry("twin-a", name="Twin", summary="Twins.", description="Shared text about organoids."),
+             entry("twin-b", name="Twin", summary="Twins.", description="Shared text about organoids."),
+             {**SAMPLE[-1], "serves": ["twin-a"]}]
+    catalogue = load_catalogue(write_catalogue(tmp_path, twins))
+    state, report = build_index(catalogue, embedder, processor)
+    twin_passages = {d.entry.id: d.passages for d in state.documents}
+    assert twin_passages["twin-a"] == twin_passages["twin-b"]
+    assert len(embedder.encoded) == len(set(embedder.encoded)) == report.passages_encoded
+    assert len(state.dense) == state.manifest.passage_count
+    assert {h.entry.id for h in SearchEngine(state, embedder, processor).search("organoids", top=2)} == {"twin-a", "twin-b"}
