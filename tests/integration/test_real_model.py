@@ -29,10 +29,13 @@ def engine(tmp_path_factory, real_embedder, processor) -> SearchEngine:
 
 def test_model_loads_offline_from_the_package(real_embedder: SentenceTransformerEmbedder) -> None:
     assert resolve_model("all-MiniLM-L6-v2").joinpath("model.safetensors").exists()
-    vectors = real_embedder.encode(["cryo-EM of a membrane protein", "kryo-EM av ett membranprotein"])
-    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    vectors = real_embedder.encode(["cryo-EM of a membrane protein",
+                                    "electron cryo-microscopy structure of a transmembrane protein",
+                                    "a loan for a small company"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert float(vectors[0] @ vectors[1]) > 0.5
+    related, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    assert related > 0.5 and related > unrelated + 0.3
 
 
 def test_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
