@@ -19,6 +19,7 @@ from index.catalogue import EntryType, Site, load_catalogue
 from index.engine import SearchEngine, SearchFilters, SearchMode
 from index.errors import NavigatorIndexError, QueryError
 from index.text import clean_query
+from navigator.requests_cli import add_requests_commands
 from navigator.settings import Settings, SettingsError
 
 
@@ -72,10 +73,30 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--misses", choices=["dev"], help="also list the dev queries that hybrid misses at 3")
     evaluate.set_defaults(handler=_evaluate)
 
+    serve = commands.add_parser("serve", help="run the Navigator service (Rasa's action server and, later, the API)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5055)
+    serve.set_defaults(handler=_serve)
+
+    run = commands.add_parser("run", help="start the assistant: the Navigator service and the Rasa server")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--rasa-port", type=int, default=5005)
+    run.add_argument("--service-port", type=int, default=5055)
+    run.add_argument("--model", type=Path, default=Path("var/models/navigator.tar.gz"),
+                     help="the trained Rasa model (default: var/models/navigator.tar.gz)")
+    run.set_defaults(handler=_run)
+
     bench = commands.add_parser("bench", help="measure latency, build time and memory at several sizes")
     bench.add_argument("--sizes", default="1000,10000,100000", help="comma-separated entry counts")
     bench.add_argument("--queries", type=int, default=200, help="timed queries per size")
     bench.set_defaults(handler=_bench)
+
+    bench_chat = commands.add_parser("bench-chat", help="end-to-end latency and throughput over Rasa's REST channel")
+    bench_chat.add_argument("--turns", type=int, default=60, help="sequential turns of each kind")
+    bench_chat.add_argument("--concurrent", type=int, default=20, help="conversations at once")
+    bench_chat.set_defaults(handler=_bench_chat)
+
+    add_requests_commands(commands)
     return parser
 
 
@@ -237,6 +258,22 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from navigator.service import serve
+
+    serve(settings, args.host, args.port)
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from navigator.launcher import run_forever
+    from navigator.settings import PROJECT_ROOT
+
+    model = args.model if args.model.is_absolute() else PROJECT_ROOT / args.model
+    return run_forever(settings, model=model, rasa_port=args.rasa_port, service_port=args.service_port,
+                       host=args.host)
+
+
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from navigator.benchmark import run_benchmark
 
@@ -244,6 +281,15 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
     if not sizes or min(sizes) < 10:
         raise ValueError("--sizes takes entry counts of at least 10, such as 1000,10000")
     print(run_benchmark(settings, sizes, args.queries))
+    return 0
+
+
+def _bench_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from navigator.chat_benchmark import run_chat_benchmark
+
+    if args.turns < 5 or args.concurrent < 1:
+        raise ValueError("--turns takes at least 5 and --concurrent at least 1")
+    print(run_chat_benchmark(settings, sequential_turns=args.turns, concurrent=args.concurrent))
     return 0
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.build import BuildOptions
@@ -31,6 +32,23 @@ class Settings:
         max_query_chars: NAVIGATOR_MAX_QUERY_CHARS, the longest query accepted.
         torch_threads: NAVIGATOR_TORCH_THREADS, CPU threads for the model (0 lets torch choose).
         eval_queries: NAVIGATOR_EVAL_QUERIES, the labelled query file for ``navigator eval``.
+        database_url: NAVIGATOR_DATABASE_URL, the support-request database (``sqlite:///FILE`` or
+            ``postgresql+psycopg://USER@HOST:PORT/DB``).
+        smtp_host: NAVIGATOR_SMTP_HOST, the mail server; empty disables email delivery (notifications wait).
+        smtp_port: NAVIGATOR_SMTP_PORT, its port.
+        smtp_user: NAVIGATOR_SMTP_USER, log in as this user when not empty (with NAVIGATOR_SMTP_PASSWORD).
+        smtp_password: NAVIGATOR_SMTP_PASSWORD.
+        smtp_starttls: NAVIGATOR_SMTP_STARTTLS, ``true`` to upgrade the connection with STARTTLS.
+        mail_from: NAVIGATOR_MAIL_FROM, the sender of notification emails.
+        advisors_email: NAVIGATOR_ADVISORS_EMAIL, the advisors' shared mailbox.
+        webhook_url: NAVIGATOR_WEBHOOK_URL, a CRM endpoint notified of new requests (empty: none).
+        webhook_secret: NAVIGATOR_WEBHOOK_SECRET, the HMAC key that signs webhook bodies (required with a URL).
+        retention_days: NAVIGATOR_RETENTION_DAYS, days after closing before a request's personal data is erased.
+        privacy_notice_version: NAVIGATOR_PRIVACY_NOTICE_VERSION, the notice companies consent to.
+        tracker_db_url: NAVIGATOR_TRACKER_DB_URL, Rasa's SQL tracker store (an SQLite file beside the other
+            data by default); erasure also deletes the conversations' tracker events there.
+        rasa_api_token: NAVIGATOR_RASA_API_TOKEN, when set Rasa's HTTP API is enabled, guarded by this token;
+            otherwise it stays off and only the chat channels are served.
     """
 
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -41,6 +59,20 @@ class Settings:
     max_query_chars: int = 4000
     torch_threads: int = 0
     eval_queries: Path = PROJECT_ROOT / "tests" / "eval" / "queries.yaml"
+    database_url: str = field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'navigator.db'}", repr=False)
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = "navigator@example.org"
+    advisors_email: str = "advisors@example.org"
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    retention_days: int = 365
+    privacy_notice_version: str = "2026-11"
+    tracker_db_url: str = field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", repr=False)
+    rasa_api_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -61,6 +93,21 @@ class Settings:
             max_query_chars=_int(env, "NAVIGATOR_MAX_QUERY_CHARS", defaults.max_query_chars, minimum=10),
             torch_threads=_int(env, "NAVIGATOR_TORCH_THREADS", defaults.torch_threads, minimum=0),
             eval_queries=_path(env, "NAVIGATOR_EVAL_QUERIES", defaults.eval_queries),
+            database_url=_database_url(env, "NAVIGATOR_DATABASE_URL", defaults.database_url),
+            smtp_host=env.get("NAVIGATOR_SMTP_HOST", "").strip(),
+            smtp_port=_int(env, "NAVIGATOR_SMTP_PORT", defaults.smtp_port, minimum=1, maximum=65535),
+            smtp_user=env.get("NAVIGATOR_SMTP_USER", "").strip(),
+            smtp_password=env.get("NAVIGATOR_SMTP_PASSWORD", ""),
+            smtp_starttls=_bool(env, "NAVIGATOR_SMTP_STARTTLS", defaults.smtp_starttls),
+            mail_from=_email(env, "NAVIGATOR_MAIL_FROM", defaults.mail_from),
+            advisors_email=_email(env, "NAVIGATOR_ADVISORS_EMAIL", defaults.advisors_email),
+            webhook_url=_http_url(env, "NAVIGATOR_WEBHOOK_URL"),
+            webhook_secret=_webhook_secret(env),
+            retention_days=_int(env, "NAVIGATOR_RETENTION_DAYS", defaults.retention_days, minimum=1),
+            privacy_notice_version=env.get("NAVIGATOR_PRIVACY_NOTICE_VERSION", "").strip()
+            or defaults.privacy_notice_version,
+            tracker_db_url=_database_url(env, "NAVIGATOR_TRACKER_DB_URL", defaults.tracker_db_url),
+            rasa_api_token=env.get("NAVIGATOR_RASA_API_TOKEN", "").strip(),
         )
 
     @property
@@ -77,7 +124,7 @@ def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser() if value else default
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
     value = env.get(name, "").strip()
     if not value:
         return default
@@ -87,4 +134,57 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
         raise SettingsError(f"{name} must be a whole number, got '{value}'") from None
     if number < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}, got {number}")
     return number
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+$")
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in _TRUE | _FALSE:
+        return value in _TRUE
+    raise SettingsError(f"{name} must be true or false, got '{value}'")
+
+
+def _email(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not _EMAIL.match(value):
+        raise SettingsError(f"{name} must be one email address such as advisors@example.org")
+    return value or default
+
+
+def _http_url(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not re.match(r"^https?://[^\s/]+", value):
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got '{value}'")
+    return value
+
+
+def _webhook_secret(env: Mapping[str, str]) -> str:
+    value = env.get("NAVIGATOR_WEBHOOK_SECRET", "").strip()
+    if env.get("NAVIGATOR_WEBHOOK_URL", "").strip() and not value:
+        raise SettingsError("NAVIGATOR_WEBHOOK_SECRET must be set when NAVIGATOR_WEBHOOK_URL is: "
+                            "webhook bodies are signed with it")
+    return value
+
+
+def _database_url(env: Mapping[str, str], name: str, default: str) -> str:
+    """``sqlite://...`` or a PostgreSQL URL; ``postgres://`` and ``postgresql://`` get the psycopg 3 driver."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        raise SettingsError(f"{name} must be a database URL such as sqlite:///var/navigator.db or "
+                            "postgresql+psycopg://user@host:5432/navigator")
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    if scheme not in ("sqlite", "postgresql+psycopg"):
+        raise SettingsError(f"{name} must use sqlite:// or postgresql+psycopg://, got '{scheme}://'")
+    return value

@@ -1,0 +1,322 @@
+"""``navigator requests ...``: the advisors' command line for support requests, and the store's wiring.
+
+:func:`open_request_store` and :func:`outbox_worker` build the store and the
+delivery worker from :class:`~navigator.settings.Settings`; the assistant's
+action server uses the same two functions. Errors the store raises on purpose
+end as one line on standard error and exit status 1, with nothing changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from navigator.settings import Settings
+
+if TYPE_CHECKING:  # the store is imported when a command runs, so the rest of the CLI never depends on it
+    from support_requests.model import ErasureReport, RequestStatus, SupportRequest
+    from support_requests.store import RequestStore
+    from support_requests.worker import OutboxWorker
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+CSV_COLUMNS = ("reference", "created_at", "status", "channel", "company_name", "contact_person", "email", "phone",
+               "org_number", "entry_ids", "routed_contact", "assignee", "closed_at", "erased_at", "need_summary")
+
+
+def open_request_store(settings: Settings) -> RequestStore:
+    """The store at ``settings.database_url``, migrated and ready, notifying the configured mailboxes."""
+    from support_requests.model import Recipients
+    from support_requests.store import RequestStore
+
+    recipients = Recipients(advisors_email=settings.advisors_email, webhook_url=settings.webhook_url or None)
+    return RequestStore.from_url(settings.database_url, recipients=recipients)
+
+
+def outbox_worker(settings: Settings, store: RequestStore) -> OutboxWorker:
+    """A delivery worker for ``store``'s outbox: SMTP when ``smtp_host`` is set, the webhook when its URL is."""
+    from support_requests.mailer import SmtpMailer, SmtpSettings
+    from support_requests.webhook import WebhookSender
+    from support_requests.worker import OutboxWorker
+
+    deliverers: list = []
+    if settings.smtp_host:
+        deliverers.append(SmtpMailer(SmtpSettings(
+            host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+            starttls=settings.smtp_starttls, user=settings.smtp_user, password=settings.smtp_password)))
+    if settings.webhook_url:
+        deliverers.append(WebhookSender(settings.webhook_secret))
+    return OutboxWorker(store.outbox, deliverers)
+
+
+def add_requests_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``requests`` and its actions to the ``navigator`` command line."""
+    requests = subparsers.add_parser("requests", help="follow up support requests").add_subparsers(
+        dest="action", required=True)
+
+    listing = requests.add_parser("list", help="list requests, oldest first")
+    listing.add_argument("--status", type=_status, help="only requests in this status")
+    listing.add_argument("--assignee", help="only requests of this advisor")
+    listing.set_defaults(handler=_guarded(_list))
+
+    show = requests.add_parser("show", help="everything about one request")
+    show.add_argument("reference", help="such as SLT-2026-0001")
+    show.set_defaults(handler=_guarded(_show))
+
+    status = requests.add_parser("set-status", help="move a request to another status")
+    status.add_argument("reference")
+    status.add_argument("status", type=_status, help="new, assigned, in_progress, connected, closed or withdrawn")
+    status.add_argument("--note", help="a note to record with the change")
+    status.add_argument("--by", default=_default_actor(), help="who makes the change (default: $USER)")
+    status.set_defaults(handler=_guarded(_set_status))
+
+    assign = requests.add_parser("assign", help="make an advisor responsible (a new request becomes assigned)")
+    assign.add_argument("reference")
+    assign.add_argument("advisor")
+    assign.add_argument("--by", default=_default_actor(), help="who makes the change (default: $USER)")
+    assign.set_defaults(handler=_guarded(_assign))
+
+    note = requests.add_parser("note", help="add an internal note")
+    note.add_argument("reference")
+    note.add_argument("text")
+    note.add_argument("--by", default=_default_actor(), help="who writes it (default: $USER)")
+    note.set_defaults(handler=_guarded(_note))
+
+    export = requests.add_parser("export", help="write requests to a CSV file (it holds personal data)")
+    export.add_argument("--csv", required=True, type=Path, dest="csv_path", help="the file to write ('-': stdout)")
+    export.add_argument("--status", type=_status, help="only requests in this status")
+    export.set_defaults(handler=_guarded(_export))
+
+    erase = requests.add_parser("erase", help="erase the personal data of a company's requests")
+    target = erase.add_mutually_exclusive_group(required=True)
+    target.add_argument("--email", help="every request with this contact email")
+    target.add_argument("--reference", help="one request")
+    erase.set_defaults(handler=_guarded(_erase))
+
+    purge = requests.add_parser("purge", help="erase personal data of requests closed longer than the retention")
+    purge.add_argument("--retention-days", type=int, help="days after closing (default: NAVIGATOR_RETENTION_DAYS)")
+    purge.set_defaults(handler=_guarded(_purge))
+
+    deliver = requests.add_parser("deliver", help="deliver pending notifications (runs until Ctrl-C)")
+    deliver.add_argument("--once", action="store_true", help="deliver what is due now, then stop")
+    deliver.set_defaults(handler=_guarded(_deliver))
+
+
+def _guarded(handler: Handler) -> Handler:
+    """The store's own errors become one line on standard error and exit status 1."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        from support_requests.errors import SupportRequestError
+
+        try:
+            return handler(args, settings)
+        except SupportRequestError as exc:
+            print(f"navigator: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _status(text: str) -> RequestStatus:
+    from support_requests.model import RequestStatus
+
+    try:
+        return RequestStatus.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _default_actor() -> str:
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "console"
+
+
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    with open_request_store(settings) as store:
+        found = store.list(status=args.status, assignee=args.assignee)
+    if not found:
+        print("no support requests")
+    for request in found:
+        print(f"{request.reference}  {request.created_at:%Y-%m-%d %H:%M}  {request.status.value:<11}  "
+              f"{request.company_name}  [{request.assignee or 'unassigned'}]  -> {request.routed_contact}")
+    return 0
+
+
+def _show(args: argparse.Namespace, settings: Settings) -> int:
+    with open_request_store(settings) as store:
+        request = store.get(args.reference)
+        notifications = store.outbox.records(request.reference)
+    _print_request(request, sys.stdout)
+    if notifications:
+        print("notifications:")
+        for record in notifications:
+            error = f", last error {record.last_error}" if record.last_error else ""
+            print(f"  #{record.id} {record.kind}: {record.status} after {record.attempts} attempt(s){error}")
+    return 0
+
+
+def _print_request(request: SupportRequest, out: TextIO) -> None:
+    lines = [
+        f"{request.reference}  ({request.status.value})",
+        f"created:   {request.created_at:%Y-%m-%d %H:%M} UTC via {request.channel}",
+        f"company:   {request.company_name}" + (f" ({request.org_number})" if request.org_number else ""),
+        f"contact:   {request.contact_person} <{request.email or '-'}>"
+        + (f", {request.phone}" if request.phone else ""),
+        f"routed to: {request.routed_contact}",
+        f"entries:   {', '.join(request.entry_ids) or '-'}",
+        f"advisor:   {request.assignee or '-'}",
+        f"consent:   {request.consent.given_at:%Y-%m-%d %H:%M} UTC, notice {request.consent.notice_version}",
+    ]
+    if request.closed_at:
+        lines.append(f"closed:    {request.closed_at:%Y-%m-%d %H:%M} UTC")
+    if request.erased_at:
+        lines.append(f"erased:    {request.erased_at:%Y-%m-%d %H:%M} UTC")
+    lines += ["need:", *("  " + line for line in request.need_summary.splitlines())]
+    if request.notes:
+        lines.append("notes:")
+        for note in request.notes:
+            text = "\n     ".join(note.text.splitlines())
+            lines.append(f"  {note.number}. {note.at:%Y-%m-%d %H:%M} {note.author}: {text}")
+    lines.append("history:")
+    for entry in request.history:
+        change = f"{entry.old_value} -> {entry.new_value}" if entry.old_value else f"{entry.new_value}"
+        lines.append(f"  {entry.at:%Y-%m-%d %H:%M} {entry.actor}: {entry.field}: {change}")
+    out.write("\n".join(lines) + "\n")
+
+
+def _set_status(args: argparse.Namespace, settings: Settings) -> int:
+    with open_request_store(settings) as store:
+        request = store.set_status(args.reference, args.status, actor=args.by, note=args.note)
+    print(f"{request.reference} is now {request.status.value}")
+    return 0
+
+
+def _assign(args: argparse.Namespace, settings: Settings) -> int:
+    with open_request_store(settings) as store:
+        request = store.assign(args.reference, args.advisor, actor=args.by)
+    print(f"{request.reference} is assigned to {request.assignee} ({request.status.value})")
+    return 0
+
+
+def _note(args: argparse.Namespace, settings: Settings) -> int:
+    with open_request_store(settings) as store:
+        request = store.add_note(args.reference, actor=args.by, text=args.text)
+    print(f"{request.reference}: note {len(request.notes)} added")
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    with open_request_store(settings) as store:
+        found = store.list(status=args.status)
+    rows = [_csv_row(request) for request in found]
+    if str(args.csv_path) == "-":
+        _write_csv(sys.stdout, rows)
+        return 0
+    try:
+        with open(args.csv_path, "w", encoding="utf-8", newline="") as out:
+            _write_csv(out, rows)
+    except OSError as exc:
+        from support_requests.errors import SupportRequestError
+
+        raise SupportRequestError(f"cannot write {args.csv_path}: {exc.strerror}") from None
+    print(f"exported {len(rows)} request(s) to {args.csv_path}")
+    return 0
+
+
+def _write_csv(out: TextIO, rows: list[dict[str, str]]) -> None:
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def _csv_row(request: SupportRequest) -> dict[str, str]:
+    values = {
+        "reference": request.reference,
+        "created_at": request.created_at.isoformat(),
+        "status": request.status.value,
+        "channel": request.channel,
+        "company_name": request.company_name,
+        "contact_person": request.contact_person,
+        "email": request.email or "",
+        "phone": request.phone or "",
+        "org_number": request.org_number or "",
+        "entry_ids": " ".join(request.entry_ids),
+        "routed_contact": request.routed_contact,
+        "assignee": request.assignee or "",
+        "closed_at": request.closed_at.isoformat() if request.closed_at else "",
+        "erased_at": request.erased_at.isoformat() if request.erased_at else "",
+        "need_summary": request.need_summary,
+    }
+    return {key: _spreadsheet_safe(value) for key, value in values.items()}
+
+
+def _spreadsheet_safe(value: str) -> str:
+    """Text a spreadsheet will not run as a formula (a leading = + - @ gets a quote in front)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _erase(args: argparse.Namespace, settings: Settings) -> int:
+    with open_request_store(settings) as store:
+        report = store.erase(email=args.email, reference=args.reference)
+    if not report.references:
+        print("nothing to erase: no request with personal data matches")
+        return 0
+    print(f"erased the personal data of {len(report)} request(s): {', '.join(report.references)}")
+    _erase_conversations(report, settings)
+    return 0
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    days = settings.retention_days if args.retention_days is None else args.retention_days
+    with open_request_store(settings) as store:
+        report = store.erase_expired(days)
+    print(f"erased the personal data of {len(report)} request(s) closed more than {days} day(s) ago"
+          + (f": {', '.join(report.references)}" if report.references else ""))
+    _erase_conversations(report, settings)
+    return 0
+
+
+def _erase_conversations(report: ErasureReport, settings: Settings) -> None:
+    if not report.conversation_ids:
+        return
+    from support_requests.erasure import erase_tracker_events, tracker_has_events
+
+    if not tracker_has_events(settings.tracker_db_url):
+        print(f"no tracker events to delete for {', '.join(report.conversation_ids)}: "
+              "the assistant's tracker store holds no conversations")
+        return
+    deleted = erase_tracker_events(settings.tracker_db_url, report.conversation_ids)
+    print(f"deleted {deleted} tracker event(s) of {len(report.conversation_ids)} conversation(s)")
+
+
+def _deliver(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import signal
+
+    async def deliver(store: RequestStore) -> None:
+        worker = outbox_worker(settings, store)
+        try:
+            if args.once:
+                stats = await worker.run_until_idle()
+                print(f"sent {stats.sent}, to retry {stats.retried}, failed {stats.failed}")
+                return
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, worker.stop)
+            await worker.run()
+        finally:
+            await worker.aclose()
+
+    with open_request_store(settings) as store:
+        if not settings.smtp_host:
+            print("navigator: NAVIGATOR_SMTP_HOST is not set: email notifications stay pending", file=sys.stderr)
+        asyncio.run(deliver(store))
+        counts = store.outbox.counts()
+    print("outbox: " + (", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "empty"))
+    return 0
