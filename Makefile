@@ -6,8 +6,11 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 NAVIGATOR := $(VENV)/bin/navigator
 INDEX_DIR ?= var/index
+RASA := $(RASA_VENV)/bin/rasa
+MODEL := var/models/navigator.tar.gz
 KNOWLEDGE := $(shell find knowledge -name '*.yaml' 2>/dev/null)
 SOURCES := $(shell find index navigator -name '*.py' 2>/dev/null)
+BOT := bot/config.yml bot/domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null)
 
 # Models are never downloaded: everything loads from installed packages.
 export HF_HUB_OFFLINE := 1
@@ -15,13 +18,14 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export NAVIGATOR_INDEX_DIR ?= $(abspath $(INDEX_DIR))
 
-.PHONY: help setup index run test test-unit eval bench validate clean
+.PHONY: help setup index model run shell test test-bot test-unit eval bench validate validate-bot clean
 
 help:
 	@echo "make run      start Navigator (sets everything up first)"
 	@echo "make test     run the whole test suite"
 	@echo "make eval     matching quality on the labelled queries"
 	@echo "make bench    speed and memory figures"
+	@echo "make shell    talk to the assistant in the terminal"
 	@echo "make validate check the catalogue"
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
@@ -45,11 +49,32 @@ index: $(INDEX_DIR)/.built
 validate: $(VENV)/.installed
 	$(NAVIGATOR) knowledge validate
 
-run: setup index
-	$(NAVIGATOR) search
+# The Rasa model is trained only when the bot's configuration, domain or data changed.
+$(MODEL): $(BOT) $(RASA_VENV)/.installed
+	cd bot && ../$(RASA) train --fixed-model-name navigator --out ../var/models
+	@touch $@
 
-test: setup
+model: $(MODEL)
+
+validate-bot: $(RASA_VENV)/.installed
+	cd bot && ../$(RASA) data validate --fail-on-warnings
+
+# The assistant's own checks: data validation, NLU on the held-out set, and the test stories.
+test-bot: validate-bot model
+	cd bot && ../$(RASA) test nlu --nlu tests/nlu_test.yml --model ../$(MODEL) --out ../var/results/nlu
+	$(RASA_VENV)/bin/python scripts/check-nlu-report var/results/nlu/intent_report.json 0.90
+	cd bot && ../$(RASA) test core --stories tests/test_stories.yml --model ../$(MODEL) \
+		--out ../var/results/core --fail-on-prediction-errors
+
+run: setup index model
+	$(NAVIGATOR) run
+
+shell: setup index model
+	scripts/shell
+
+test: setup index model
 	$(VENV)/bin/pytest
+	$(MAKE) --no-print-directory test-bot
 
 test-unit: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not integration"
@@ -57,8 +82,9 @@ test-unit: $(VENV)/.installed
 eval: setup index
 	$(NAVIGATOR) eval
 
-bench: setup index
+bench: setup index model
 	$(NAVIGATOR) bench
+	$(NAVIGATOR) bench-chat
 
 clean:
 	rm -rf var .pytest_cache

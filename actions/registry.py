@@ -1,0 +1,39 @@
+"""All of the assistant's actions, built with what they need."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action
+
+from actions.details import ActionShowContact, ActionShowDetails
+from actions.handoff import ActionFlagForAdvisor
+from actions.search import (ActionNoneFit, ActionRestrictSite, ActionSearchCatalogue, ActionShowFunding,
+                            ActionShowMore, SearchPolicy)
+from actions.status import ActionCheckRequestStatus, ValidateStatusCheckForm
+from actions.support_form import (ActionAnswerInForm, ActionAskConfirmation, ActionDropSupportRequest,
+                                  ActionPrepareSupportRequest, ActionSubmitSupportRequest,
+                                  ValidateSupportRequestForm)
+from index.engine import SearchEngine
+from support_requests.store import RequestStore
+
+
+def build_actions(engine: SearchEngine, store: RequestStore, *, advisors_email: str, privacy_notice_version: str,
+                  policy: SearchPolicy = SearchPolicy()) -> list[Action]:
+    """One instance of every custom action, sharing the engine and the store."""
+    return [
+        ActionSearchCatalogue(engine, policy),
+        ActionShowMore(engine, policy),
+        ActionNoneFit(engine, policy),
+        ActionRestrictSite(engine, policy),
+        ActionShowFunding(engine, policy),
+        ActionShowDetails(engine),
+        ActionShowContact(engine),
+        ActionFlagForAdvisor(),
+        ActionPrepareSupportRequest(),
+        ValidateSupportRequestForm(),
+        ActionAskConfirmation(engine),
+        ActionAnswerInForm(),
+        ActionSubmitSupportRequest(engine, store, advisors_email, privacy_notice_version),
+        ActionDropSupportRequest(),
+        ValidateStatusCheckForm(),
+        ActionCheckRequestStatus(store),
+    ]

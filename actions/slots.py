@@ -1,0 +1,26 @@
+"""Slot and entity names shared by the actions and the domain."""
+
+NEED = "need"
+AWAITING_CLARIFICATION = "awaiting_clarification"
+SITE = "site"
+ENTRY_TYPES = "entry_types"
+POSITION = "position"
+REFERENCE = "reference"
+LAST_HITS = "last_hits"
+SHOWN_IDS = "shown_ids"
+SELECTED_ENTRY = "selected_entry"
+HANDOFF_REQUESTED = "handoff_requested"
+
+COMPANY_NAME = "company_name"
+CONTACT_PERSON = "contact_person"
+EMAIL = "email"
+PHONE = "phone"
+ORG_NUMBER = "org_number"
+NEED_SUMMARY = "need_summary"
+CHOSEN_ENTRIES = "chosen_entries"
+CONSENT = "consent"
+CONFIRMATION = "confirmation"
+FORM_FAILURES = "form_failures"
+REQUEST_REFERENCE = "request_reference"
+
+FORM_SLOTS = (COMPANY_NAME, CONTACT_PERSON, EMAIL, PHONE, ORG_NUMBER, NEED_SUMMARY, CONSENT, CONFIRMATION)

@@ -1,0 +1,176 @@
+"""Starting the whole assistant: the Navigator service (.venv) and the Rasa server (.venv-rasa).
+
+Writes Rasa's endpoint and channel configuration from the settings, starts both processes, waits until both
+answer their health checks, and stops both when either stops or on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from navigator.settings import PROJECT_ROOT, Settings
+
+RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+class LaunchError(RuntimeError):
+    """A process did not start or did not become healthy; the message says which and where its log is."""
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Addresses of a running assistant."""
+
+    rasa_url: str
+    service_url: str
+    run_dir: Path
+    processes: tuple[subprocess.Popen, ...] = ()
+
+    def stopped(self) -> bool:
+        """True when either process has exited."""
+        return any(p.poll() is not None for p in self.processes)
+
+    @property
+    def rest_webhook(self) -> str:
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_rasa_config(settings: Settings, run_dir: Path, service_port: int) -> tuple[Path, Path]:
+    """Rasa's endpoints.yml and credentials.yml for this run. Returns their paths."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    endpoints = {
+        "action_endpoint": {"url": f"http://127.0.0.1:{service_port}/webhook"},
+        "tracker_store": tracker_store_config(settings.tracker_db_url),
+    }
+    credentials = {
+        "rest": None,
+        "socketio": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
+                     "session_persistence": True},
+    }
+    endpoints_path, credentials_path = run_dir / "endpoints.yml", run_dir / "credentials.yml"
+    endpoints_path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    credentials_path.write_text(yaml.safe_dump(credentials), encoding="utf-8")
+    return endpoints_path, credentials_path
+
+
+def tracker_store_config(url: str) -> dict[str, object]:
+    """Rasa's SQL tracker store settings from a SQLAlchemy-style URL (``sqlite:///path`` or ``postgresql://…``)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    dialect = parsed.get_backend_name()
+    if dialect == "sqlite":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+    config: dict[str, object] = {"type": "SQL", "dialect": dialect, "url": parsed.host, "db": parsed.database}
+    if parsed.port:
+        config["port"] = parsed.port
+    if parsed.username:
+        config["username"] = parsed.username
+    if parsed.password:
+        config["password"] = parsed.password
+    return config
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, name: str, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LaunchError(f"{name} stopped while starting (exit {process.returncode}); see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise LaunchError(f"{name} did not answer {url} within {timeout:.0f} s; see {log}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def running(settings: Settings, *, model: Path, rasa_port: int, service_port: int, run_dir: Path,
+            host: str = "127.0.0.1", timeout: float = 180.0, quiet: bool = False) -> Iterator[Stack]:
+    """Start both processes, yield their addresses once both are healthy, and stop both afterwards.
+
+    Raises:
+        LaunchError: a process stopped or did not become healthy in time.
+    """
+    if not model.exists():
+        raise LaunchError(f"no trained Rasa model at {model}; run 'make model' (or 'make run', which trains it)")
+    endpoints, credentials = write_rasa_config(settings, run_dir, service_port)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    service_log, rasa_log = run_dir / "service.log", run_dir / "rasa.log"
+    processes: list[subprocess.Popen] = []
+    try:
+        with service_log.open("ab") as out:
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "navigator.cli", "serve", "--host", host, "--port", str(service_port)],
+                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT))
+        rasa_command = [str(RASA), "run", "--model", str(model), "--endpoints", str(endpoints),
+                        "--credentials", str(credentials), "--interface", host, "--port", str(rasa_port),
+                        "--cors", "*"]
+        if settings.rasa_api_token:
+            rasa_command += ["--enable-api", "--auth-token", settings.rasa_api_token]
+        with rasa_log.open("ab") as out:
+            processes.append(subprocess.Popen(rasa_command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                              cwd=PROJECT_ROOT / "bot"))
+        _wait_healthy(f"http://{host}:{service_port}/health", processes[0], "the Navigator service", service_log,
+                      timeout)
+        _wait_healthy(f"http://{host}:{rasa_port}/webhooks/rest/", processes[1], "the Rasa server", rasa_log, timeout)
+        yield Stack(f"http://{host}:{rasa_port}", f"http://{host}:{service_port}", run_dir, tuple(processes))
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+
+
+def run_forever(settings: Settings, *, model: Path, rasa_port: int, service_port: int, host: str) -> int:
+    """``make run``: start everything, print the addresses, and wait for Ctrl-C or for a process to stop."""
+    run_dir = PROJECT_ROOT / "var" / "run"
+    print("starting the Navigator service and the Rasa server (the first start takes a minute) ...", flush=True)
+    try:
+        with running(settings, model=model, rasa_port=rasa_port, service_port=service_port, run_dir=run_dir,
+                     host=host) as stack:
+            print(f"Navigator is running.\n  Rasa REST channel: {stack.rest_webhook}\n"
+                  f"  Rasa socket.io channel: {stack.rasa_url}/socket.io\n"
+                  f"  Navigator service: {stack.service_url}/health\n"
+                  f"  Logs: {run_dir}\nPress Ctrl-C to stop.", flush=True)
+            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+            while not stack.stopped():
+                time.sleep(1)
+            print(f"navigator: a process stopped unexpectedly; see the logs in {run_dir}", file=sys.stderr)
+            return 1
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+        return 0
+    except LaunchError as exc:
+        print(f"navigator: {exc}", file=sys.stderr)
+        return 1

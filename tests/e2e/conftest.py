@@ -1,0 +1,121 @@
+"""Both processes on free ports, and a client that talks to the assistant over Rasa's REST channel.
+
+Replies are identified by the name of the domain response they came from (the wording is read from
+bot/domain.yml), so copy edits never break these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from navigator.launcher import Stack, free_port, running
+from navigator.settings import PROJECT_ROOT, Settings
+
+MODEL = PROJECT_ROOT / "var" / "models" / "navigator.tar.gz"
+
+
+def _template_pattern(text: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[a-z_]+\})", text)
+    regex = "".join("(?s:.*?)" if re.fullmatch(r"\{[a-z_]+\}", p) else re.escape(p) for p in parts)
+    return re.compile(f"^{regex}$")
+
+
+class ResponseNames:
+    """Maps a bot message's text back to the name of the domain response that produced it."""
+
+    def __init__(self, domain_path: Path):
+        domain = yaml.safe_load(domain_path.read_text(encoding="utf-8"))
+        patterns = []
+        for name, variants in domain["responses"].items():
+            for variant in variants:
+                if "text" in variant:
+                    patterns.append((name, _template_pattern(variant["text"])))
+        # Longer templates first: a short template with variables could otherwise swallow a longer message.
+        self._patterns = sorted(patterns, key=lambda p: -len(p[1].pattern))
+
+    def of(self, message: dict[str, Any]) -> str:
+        if "custom" in message:
+            return "custom:" + str(message["custom"].get("type"))
+        text = message.get("text", "")
+        for name, pattern in self._patterns:
+            if pattern.match(text):
+                return name
+        return f"unknown:{text[:60]}"
+
+
+@dataclass
+class Conversation:
+    """One user talking to the assistant."""
+
+    stack: Stack
+    names: ResponseNames
+    sender: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:12]}")
+    last: list[dict[str, Any]] = field(default_factory=list)
+
+    def say(self, text: str) -> list[str]:
+        """Send ``text``; return the names of the replies (custom payloads as ``custom:TYPE``)."""
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        request = urllib.request.Request(self.stack.rest_webhook, data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            self.last = json.loads(response.read())
+        return [self.names.of(m) for m in self.last]
+
+    def custom(self, kind: str) -> dict[str, Any]:
+        """The custom payload of ``kind`` in the last replies."""
+        for message in self.last:
+            if message.get("custom", {}).get("type") == kind:
+                return message["custom"]
+        raise AssertionError(f"no {kind} payload in {self.last}")
+
+    def texts(self) -> list[str]:
+        return [m.get("text", "") for m in self.last]
+
+    def buttons(self) -> list[dict[str, str]]:
+        return [b for m in self.last for b in m.get("buttons", [])]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    if not MODEL.exists():
+        pytest.fail(f"no trained Rasa model at {MODEL}: run 'make model' (make test does it first)")
+    data = tmp_path_factory.mktemp("e2e")
+    settings = Settings.from_env({
+        "NAVIGATOR_DATABASE_URL": f"sqlite:///{data / 'requests.db'}",
+        "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{data / 'tracker.db'}",
+        "NAVIGATOR_INDEX_DIR": str(PROJECT_ROOT / "var" / "index"),
+    })
+    import os
+
+    previous = {k: os.environ.get(k) for k in ("NAVIGATOR_DATABASE_URL", "NAVIGATOR_TRACKER_DB_URL")}
+    os.environ["NAVIGATOR_DATABASE_URL"] = settings.database_url
+    os.environ["NAVIGATOR_TRACKER_DB_URL"] = settings.tracker_db_url
+    try:
+        with running(settings, model=MODEL, rasa_port=free_port(), service_port=free_port(),
+                     run_dir=data / "run") as started:
+            yield started, settings
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def names() -> ResponseNames:
+    return ResponseNames(PROJECT_ROOT / "bot" / "domain.yml")
+
+
+@pytest.fixture
+def chat(stack, names) -> Conversation:
+    return Conversation(stack[0], names)
