@@ -135,33 +135,28 @@ class ValidateSupportRequestForm(FormValidationAction):
             return {slots.NEED_SUMMARY: None}  # a reset, not an answer
         return self._text(value, slots.NEED_SUMMARY, 5000, dispatcher, tracker, "utter_invalid_need_summary")
 
-    async def validate_email(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+    def _checked(self, value: Any, slot: str, check, response: str, dispatcher, tracker, *,
+                 optional: bool = False) -> dict[str, Any]:
+        """Normalise ``value`` with ``check``; an optional slot also accepts "skip" (or "no")."""
         if value is None:
-            return {slots.EMAIL: None}  # a reset, not an answer
+            return {slot: None}  # a reset, not an answer
+        if optional and (_SKIP.match(str(value)) or _intent(tracker) == "deny"):
+            return self._ok(slot, NOT_GIVEN)
         try:
-            return self._ok(slots.EMAIL, normalise_email(str(value or "")))
+            return self._ok(slot, check(str(value)))
         except RequestValidationError:
-            return self._fail(dispatcher, tracker, slots.EMAIL, "utter_invalid_email")
+            return self._fail(dispatcher, tracker, slot, response)
+
+    async def validate_email(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._checked(value, slots.EMAIL, normalise_email, "utter_invalid_email", dispatcher, tracker)
 
     async def validate_phone(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        if value is None:
-            return {slots.PHONE: None}  # a reset, not an answer
-        if _SKIP.match(str(value or "")) or _intent(tracker) == "deny":
-            return self._ok(slots.PHONE, NOT_GIVEN)
-        try:
-            return self._ok(slots.PHONE, validate_phone(str(value)))
-        except RequestValidationError:
-            return self._fail(dispatcher, tracker, slots.PHONE, "utter_invalid_phone")
+        return self._checked(value, slots.PHONE, validate_phone, "utter_invalid_phone", dispatcher, tracker,
+                             optional=True)
 
     async def validate_org_number(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        if value is None:
-            return {slots.ORG_NUMBER: None}  # a reset, not an answer
-        if _SKIP.match(str(value or "")) or _intent(tracker) == "deny":
-            return self._ok(slots.ORG_NUMBER, NOT_GIVEN)
-        try:
-            return self._ok(slots.ORG_NUMBER, validate_org_number(str(value)))
-        except RequestValidationError:
-            return self._fail(dispatcher, tracker, slots.ORG_NUMBER, "utter_invalid_org_number")
+        return self._checked(value, slots.ORG_NUMBER, validate_org_number, "utter_invalid_org_number", dispatcher,
+                             tracker, optional=True)
 
     async def validate_consent(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:

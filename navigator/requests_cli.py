@@ -13,7 +13,7 @@ import csv
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -272,27 +272,46 @@ def _erase(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def purge_expired(settings: Settings, store: RequestStore, retention_days: int | None = None) -> tuple[ErasureReport, int]:
+    """Erase requests closed longer than the retention period, and their conversations in the tracker store.
+
+    Returns:
+        What was erased, and how many tracker events were deleted.
+    """
+    days = settings.retention_days if retention_days is None else retention_days
+    report = store.erase_expired(days)
+    return report, erase_conversation_events(settings, report.conversation_ids)
+
+
+def erase_conversation_events(settings: Settings, conversation_ids: Sequence[str]) -> int:
+    """Delete the conversations' events from the assistant's tracker store; 0 when it holds none yet."""
+    from support_requests.erasure import erase_tracker_events, tracker_has_events
+
+    if not conversation_ids or not tracker_has_events(settings.tracker_db_url):
+        return 0
+    return erase_tracker_events(settings.tracker_db_url, conversation_ids)
+
+
 def _purge(args: argparse.Namespace, settings: Settings) -> int:
     days = settings.retention_days if args.retention_days is None else args.retention_days
     with open_request_store(settings) as store:
-        report = store.erase_expired(days)
+        report, deleted = purge_expired(settings, store, days)
     print(f"erased the personal data of {len(report)} request(s) closed more than {days} day(s) ago"
           + (f": {', '.join(report.references)}" if report.references else ""))
-    _erase_conversations(report, settings)
+    if report.conversation_ids:
+        print(f"deleted {deleted} tracker event(s) of {len(report.conversation_ids)} conversation(s)")
     return 0
 
 
 def _erase_conversations(report: ErasureReport, settings: Settings) -> None:
     if not report.conversation_ids:
         return
-    from support_requests.erasure import erase_tracker_events, tracker_has_events
-
-    if not tracker_has_events(settings.tracker_db_url):
+    deleted = erase_conversation_events(settings, report.conversation_ids)
+    if deleted:
+        print(f"deleted {deleted} tracker event(s) of {len(report.conversation_ids)} conversation(s)")
+    else:
         print(f"no tracker events to delete for {', '.join(report.conversation_ids)}: "
               "the assistant's tracker store holds no conversations")
-        return
-    deleted = erase_tracker_events(settings.tracker_db_url, report.conversation_ids)
-    print(f"deleted {deleted} tracker event(s) of {len(report.conversation_ids)} conversation(s)")
 
 
 def _deliver(args: argparse.Namespace, settings: Settings) -> int:

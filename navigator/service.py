@@ -20,8 +20,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainExc
 from actions.registry import build_actions
 from navigator.runtime import Runtime, open_runtime
 from navigator.settings import Settings
-from navigator.requests_cli import open_request_store, outbox_worker
-from support_requests.erasure import erase_tracker_events, tracker_has_events
+from navigator.requests_cli import open_request_store, outbox_worker, purge_expired
 from support_requests.errors import SupportRequestError
 from support_requests.store import RequestStore
 
@@ -86,9 +85,7 @@ async def _retention(settings: Settings, store: RequestStore) -> None:
     """Erase the personal data of requests closed longer than the retention period, at start and every six hours."""
     while True:
         try:
-            report = await asyncio.to_thread(store.erase_expired, settings.retention_days)
-            if report.conversation_ids and await asyncio.to_thread(tracker_has_events, settings.tracker_db_url):
-                await asyncio.to_thread(erase_tracker_events, settings.tracker_db_url, report.conversation_ids)
+            report, _ = await asyncio.to_thread(purge_expired, settings, store)
             if report.references:
                 log.info("retention: erased the personal data of %s", ", ".join(report.references))
         except SupportRequestError as exc:
