@@ -85,6 +85,7 @@ eval: setup index
 bench: setup index model
 	$(NAVIGATOR) bench
 	$(NAVIGATOR) bench-chat
+	$(NAVIGATOR) bench-requests
 
 clean:
 	rm -rf var .pytest_cache

@@ -96,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     bench_chat.add_argument("--concurrent", type=int, default=20, help="conversations at once")
     bench_chat.set_defaults(handler=_bench_chat)
 
+    bench_requests = commands.add_parser("bench-requests", help="support requests created per second")
+    bench_requests.add_argument("--postgres-url", default=None,
+                                help="a PostgreSQL database to create a scratch schema in "
+                                     "(default: NAVIGATOR_BENCH_POSTGRES_URL or the local test database)")
+    bench_requests.add_argument("--writers", type=int, default=10)
+    bench_requests.add_argument("--per-writer", type=int, default=50)
+    bench_requests.set_defaults(handler=_bench_requests)
+
     add_requests_commands(commands)
     return parser
 
@@ -290,6 +298,18 @@ def _bench_chat(args: argparse.Namespace, settings: Settings) -> int:
     if args.turns < 5 or args.concurrent < 1:
         raise ValueError("--turns takes at least 5 and --concurrent at least 1")
     print(run_chat_benchmark(settings, sequential_turns=args.turns, concurrent=args.concurrent))
+    return 0
+
+
+def _bench_requests(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from navigator.requests_benchmark import DEFAULT_POSTGRES_URL, run_requests_benchmark
+
+    if args.writers < 1 or args.per_writer < 1:
+        raise ValueError("--writers and --per-writer take at least 1")
+    url = args.postgres_url or os.environ.get("NAVIGATOR_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+    print(run_requests_benchmark(url, args.writers, args.per_writer))
     return 0
 
 

@@ -160,3 +160,24 @@ def test_bad_input_gets_a_sensible_answer(chat: Conversation, message: str) -> N
     if message.strip():
         assert replies, "the assistant said nothing"
     assert not any(r.startswith("unknown:") and "Did you mean" not in r for r in replies), replies
+
+
+def test_status_of_a_request_is_told_only_with_its_email(chat: Conversation, stack) -> None:
+    import datetime as dt
+
+    from support_requests.model import Consent, RequestDraft
+
+    _, settings = stack
+    with RequestStore.from_url(settings.database_url) as store:
+        reference = store.create(RequestDraft(
+            company_name="Delta Bio AB", contact_person="Robin Ek", email="robin@delta-bio.se",
+            need_summary="Cryo-EM of a protein complex", entry_ids=["scilifelab-cryo-em-stockholm"],
+            routed_contact="contact-scilifelab-structural-biology", routed_contact_email="s@example.org",
+            channel="rest", conversation_id="elsewhere",
+            consent=Consent(given_at=dt.datetime.now(dt.timezone.utc), notice_version="2026-11")),
+            idempotency_key=f"status-{chat.sender}").reference
+    assert chat.say(f"what is the status of my request {reference}?") == ["utter_ask_status_email"]
+    assert chat.say("someone@else.se") == ["utter_request_status_unknown"]
+    assert chat.say("any news on my support request?") == ["utter_ask_reference"]
+    assert chat.say(reference) == ["utter_ask_status_email"]
+    assert chat.say("Robin@delta-bio.se") == ["utter_request_status_new"]
