@@ -91,16 +91,19 @@ class _SearchAction(Action):
 
     async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker, need: str, filters: SearchFilters,
                    *, exclude_shown: bool = False, intro: str = "utter_results_intro",
-                   hit_response: str = "utter_hit", empty: str = "utter_no_results") -> list[EventType]:
-        """Search ``need``, present up to three hits and remember them; say ``empty`` when nothing is found."""
+                   hit_response: str = "utter_hit", empty: str = "utter_no_results",
+                   hits: list[Hit] | None = None) -> list[EventType]:
+        """Search ``need`` (unless its ``hits`` are given), present up to three hits and remember them; say
+        ``empty`` when nothing is found."""
         shown = list(tracker.get_slot(slots.SHOWN_IDS) or []) if exclude_shown else []
         if shown:
             filters = SearchFilters(sites=filters.sites, types=filters.types, exclude_ids=frozenset(shown))
-        try:
-            hits = await _search(self.engine, need, filters, RESULTS_PER_TURN)
-        except QueryError:
-            dispatcher.utter_message(response="utter_search_failed")
-            return []
+        if hits is None:
+            try:
+                hits = await _search(self.engine, need, filters, RESULTS_PER_TURN)
+            except QueryError:
+                dispatcher.utter_message(response="utter_search_failed")
+                return []
         if not hits:
             dispatcher.utter_message(response=empty)
             return [SlotSet(slots.NEED, need)]
@@ -125,16 +128,20 @@ class ActionSearchCatalogue(_SearchAction):
             dispatcher.utter_message(response="utter_message_too_long")
         events: list[EventType] = [SlotSet(slots.AWAITING_CLARIFICATION, False), SlotSet(slots.ENTRY_TYPES, None)]
         filters = _filters(tracker)
-        if not clarifying and await self._is_vague(need, filters):
+        try:
+            hits: list[Hit] | None = await _search(self.engine, need, filters, RESULTS_PER_TURN)
+        except QueryError:
+            hits = None
+        if not clarifying and self._is_vague(need, hits):
             dispatcher.utter_message(response="utter_ask_clarify")
             return [SlotSet(slots.NEED, need), SlotSet(slots.AWAITING_CLARIFICATION, True)]
-        return events + await self.show(dispatcher, tracker, need, _filters(tracker), exclude_shown=False)
+        if hits is None:
+            dispatcher.utter_message(response="utter_search_failed")
+            return events
+        return events + await self.show(dispatcher, tracker, need, filters, hits=hits)
 
-    async def _is_vague(self, need: str, filters: SearchFilters) -> bool:
-        try:
-            hits = await _search(self.engine, need, filters, 1)
-        except QueryError:
-            return True
+    def _is_vague(self, need: str, hits: list[Hit] | None) -> bool:
+        """Whether to ask a clarifying question first (see :class:`SearchPolicy`); unsearchable text is vague."""
         if not hits:
             return True
         similarity = hits[0].similarity or 0.0

@@ -58,7 +58,8 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int) -> t
     """Rasa's endpoints.yml and credentials.yml for this run. Returns their paths."""
     run_dir.mkdir(parents=True, exist_ok=True)
     endpoints = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{service_port}/webhook"},
+        # Selective domain: the domain goes only to the actions that need it, not with every call.
+        "action_endpoint": {"url": f"http://127.0.0.1:{service_port}/webhook", "enable_selective_domain": True},
         "tracker_store": tracker_store_config(settings.tracker_db_url),
     }
     credentials = {

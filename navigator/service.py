@@ -114,6 +114,8 @@ async def webhook(request: web.Request) -> web.Response:
         return web.json_response({"error": "the body must be a JSON action call"}, status=400)
     if not isinstance(action_call, dict) or "next_action" not in action_call:
         return web.json_response({"error": "the body must be a JSON action call with next_action"}, status=400)
+    # Rasa sends the domain only to the actions that ask for it (selective domain); the others need none.
+    action_call.setdefault("domain", {})
     try:
         result = await executor.run(action_call)
     except ActionExecutionRejection as exc:
