@@ -187,7 +187,7 @@ class ActionNoneFit(_SearchAction):
             dispatcher.utter_message(response="utter_none_fit_no_more")
             return []
         dispatcher.utter_message(response="utter_none_fit")
-        return await self.show(dispatcher, tracker, need, _filters(tracker), exclude_shown=True)
+        return await self.show(dispatcher, tracker, need, filters, exclude_shown=True, hits=hits)
 
 
 class ActionRestrictSite(_SearchAction):
