@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -17,6 +17,9 @@ from actions.presenting import echo, hit_variables, hits_payload
 from index.catalogue import EntryType, Site
 from index.engine import Hit, SearchEngine, SearchFilters
 from index.errors import QueryError
+
+if TYPE_CHECKING:  # only for annotations: the actions never import the web package
+    from web.insights.recorder import DemandRecorder
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +78,12 @@ def _present(dispatcher: CollectingDispatcher, need: str, hits: list[Hit], filte
         dispatcher.utter_message(response=intro, need=echo(need))
     for rank, hit in enumerate(hits, start=1):
         dispatcher.utter_message(response=hit_response, **hit_variables(hit, rank))
+    # The machine-readable hits ride on the options message: one bot event fewer for Rasa to render and store,
+    # while channels still deliver the payload as a message of its own.
     dispatcher.utter_message(
+        response="utter_results_options",
         json_message=hits_payload(need, hits, {"sites": sorted(s.value for s in filters.sites),
                                                "types": sorted(t.value for t in filters.types)}))
-    dispatcher.utter_message(response="utter_results_options")
 
 
 class _SearchAction(Action):
@@ -113,7 +118,16 @@ class _SearchAction(Action):
 
 
 class ActionSearchCatalogue(_SearchAction):
-    """Search for the need in the latest message; ask one clarifying question first if it is vague."""
+    """Search for the need in the latest message; ask one clarifying question first if it is vague.
+
+    A need still weak after the clarifying question (or one that matches nothing) is noted as unmet demand
+    through ``demand``, when one is given.
+    """
+
+    def __init__(self, engine: SearchEngine, policy: SearchPolicy = SearchPolicy(),
+                 demand: DemandRecorder | None = None):
+        super().__init__(engine, policy)
+        self.demand = demand
 
     def name(self) -> str:
         return "action_search_catalogue"
@@ -138,6 +152,9 @@ class ActionSearchCatalogue(_SearchAction):
         if hits is None:
             dispatcher.utter_message(response="utter_search_failed")
             return events
+        if self.demand is not None and (not hits or (hits[0].similarity or 0.0) < self.policy.min_similarity):
+            # Weak even after the clarifying question: a vague first message is asked about, not noted.
+            await self.demand.record_weak(need, hits, tracker.sender_id)
         return events + await self.show(dispatcher, tracker, need, filters, hits=hits)
 
     def _is_vague(self, need: str, hits: list[Hit] | None) -> bool:
@@ -166,7 +183,13 @@ class ActionShowMore(_SearchAction):
 
 
 class ActionNoneFit(_SearchAction):
-    """Note that nothing fitted, then offer other results or an advisor."""
+    """Note that nothing fitted (as unmet demand, through ``demand`` when one is given), then offer other
+    results or an advisor."""
+
+    def __init__(self, engine: SearchEngine, policy: SearchPolicy = SearchPolicy(),
+                 demand: DemandRecorder | None = None):
+        super().__init__(engine, policy)
+        self.demand = demand
 
     def name(self) -> str:
         return "action_none_fit"
@@ -178,6 +201,9 @@ class ActionNoneFit(_SearchAction):
             return []
         log.info("unmet need noted in conversation %s", tracker.sender_id)
         shown = list(tracker.get_slot(slots.SHOWN_IDS) or [])
+        if self.demand is not None:
+            rejected = list(tracker.get_slot(slots.LAST_HITS) or []) or shown
+            await self.demand.record_none_fit(need, str(rejected[0]) if rejected else None, tracker.sender_id)
         filters = _filters(tracker, exclude_ids=frozenset(shown))
         try:
             hits = await _search(self.engine, need, filters, RESULTS_PER_TURN)

@@ -55,12 +55,11 @@ async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str
 
 
 async def _conversation(session, url: str, kind: str, turns: int, offset: int) -> list[float]:
-    sender = f"bench-{uuid.uuid4().hex[:10]}"
     latencies = []
     for number in range(turns):
-        # A fresh conversation per search keeps every search turn a first, full search.
-        if kind == "search":
-            sender = f"bench-{uuid.uuid4().hex[:10]}"
+        # Every measured turn opens a new conversation, greeting and search alike, as both do in real use: the
+        # two differ only by the work of the turn itself (a search against Rasa answering alone).
+        sender = f"bench-{uuid.uuid4().hex[:10]}"
         text = "hello" if kind == "greeting" else NEEDS[(offset + number) % len(NEEDS)]
         latencies.append(await _turn(session, url, sender, text))
     return latencies

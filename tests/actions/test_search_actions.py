@@ -14,11 +14,11 @@ async def run(action, dispatcher, tracker):
 async def test_a_clear_need_gets_three_explained_hits_and_a_payload(sample_engine, dispatcher) -> None:
     events = await run(ActionSearchCatalogue(sample_engine), dispatcher,
                        make_tracker("GMP manufacturing of viral vectors and cell therapy"))
-    assert responses(dispatcher) == ["utter_results_intro", "utter_hit", "utter_hit", "utter_hit", "custom",
+    assert responses(dispatcher) == ["utter_results_intro", "utter_hit", "utter_hit", "utter_hit",
                                      "utter_results_options"]
     first = dispatcher.messages[1]
     assert first["name"] == "Vecura" and first["rank"] == "1" and first["reason"]
-    payload = dispatcher.messages[4]["custom"]
+    payload = dispatcher.messages[4]["custom"]  # carried by the options message
     assert payload["type"] == "search_results" and payload["hits"][0]["id"] == "vecura-gmp"
     assert {"score", "similarity"} <= set(payload["hits"][0])
     slots = slot_events(events)

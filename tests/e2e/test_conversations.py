@@ -13,8 +13,8 @@ from tests.e2e.conftest import Conversation
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
-RESULTS = ["utter_results_intro", "utter_hit", "utter_hit", "utter_hit", "custom:search_results",
-           "utter_results_options"]
+RESULTS = ["utter_results_intro", "utter_hit", "utter_hit", "utter_hit", "utter_results_options",
+           "custom:search_results"]
 
 
 def hit_ids(chat: Conversation) -> list[str]:
