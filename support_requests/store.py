@@ -89,6 +89,11 @@ class RequestStore:
 
     def create(self, draft: RequestDraft, idempotency_key: str, *,
                recipients: Recipients | None = None) -> SupportRequest:
+        """Store a new request, or return the one already stored under ``idempotency_key``: see :meth:`submit`."""
+        return self.submit(draft, idempotency_key, recipients=recipients)[0]
+
+    def submit(self, draft: RequestDraft, idempotency_key: str, *,
+               recipients: Recipients | None = None) -> tuple[SupportRequest, bool]:
         """Store a new request and its notifications, or return the one already stored under ``idempotency_key``.
 
         One form submission gives one request, however often it is retried,
@@ -100,7 +105,7 @@ class RequestStore:
             recipients: overrides the store's advisors' mailbox and webhook for this request.
 
         Returns:
-            The stored request (status new), or the existing one for a repeated key.
+            The stored request (status new) and True, or the existing one for a repeated key and False.
 
         Raises:
             RequestValidationError: naming the first unacceptable field; nothing is stored.
@@ -114,7 +119,7 @@ class RequestStore:
                 existing = session.scalars(select(RequestRow).where(RequestRow.idempotency_key == key)).one_or_none()
                 if existing is not None:
                     log.info("support request %s: repeated submission, nothing new stored", existing.reference)
-                    return to_model(existing)
+                    return to_model(existing), False
                 row = new_row(clean, key, allocate_reference(session, now.year), now)
                 session.add(row)
                 session.flush()
@@ -129,10 +134,10 @@ class RequestStore:
                     raise
                 log.info("support request %s: concurrent repeated submission, nothing new stored",
                          existing.reference)
-                return to_model(existing)
+                return to_model(existing), False
         log.info("support request %s created (channel %s, routed to %s, %d notification(s) queued)",
                  created.reference, created.channel, created.routed_contact, 3 if recipients.webhook_url else 2)
-        return created
+        return created, True
 
     # -- reading --------------------------------------------------------------------------------------------
 
