@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from index.catalogue import Catalogue, Entry, Site, load_catalogue
+from index.catalogue import Catalogue, Site, load_catalogue
 from navigator.settings import Settings
 
 FALLBACK_QUERIES = [

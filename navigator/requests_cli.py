@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from navigator.cli_errors import Handler, guarded
 from navigator.settings import Settings
 
 if TYPE_CHECKING:  # the store is imported when a command runs, so the rest of the CLI never depends on it
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # the store is imported when a command runs, so the rest of t
     from support_requests.store import RequestStore
     from support_requests.worker import OutboxWorker
 
-Handler = Callable[[argparse.Namespace, Settings], int]
 
 CSV_COLUMNS = ("reference", "created_at", "status", "channel", "company_name", "contact_person", "email", "phone",
                "org_number", "entry_ids", "routed_contact", "assignee", "closed_at", "erased_at", "need_summary")
@@ -110,18 +109,7 @@ def add_requests_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _guarded(handler: Handler) -> Handler:
     """The store's own errors become one line on standard error and exit status 1."""
-
-    @functools.wraps(handler)
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        from support_requests.errors import SupportRequestError
-
-        try:
-            return handler(args, settings)
-        except SupportRequestError as exc:
-            print(f"navigator: {exc}", file=sys.stderr)
-            return 1
-
-    return run
+    return guarded(handler)
 
 
 def _status(text: str) -> RequestStatus:
@@ -214,13 +202,13 @@ def _note(args: argparse.Namespace, settings: Settings) -> int:
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     with open_request_store(settings) as store:
         found = store.list(status=args.status)
-    rows = [_csv_row(request) for request in found]
+    rows = [csv_row(request) for request in found]
     if str(args.csv_path) == "-":
-        _write_csv(sys.stdout, rows)
+        write_csv(sys.stdout, rows)
         return 0
     try:
         with open(args.csv_path, "w", encoding="utf-8", newline="") as out:
-            _write_csv(out, rows)
+            write_csv(out, rows)
     except OSError as exc:
         from support_requests.errors import SupportRequestError
 
@@ -229,13 +217,18 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _write_csv(out: TextIO, rows: list[dict[str, str]]) -> None:
+def write_csv(out: TextIO, rows: list[dict[str, str]]) -> None:
+    """Write a header of :data:`CSV_COLUMNS` and ``rows`` (from :func:`csv_row`) to ``out``.
+
+    Used by ``navigator requests export`` and the console's CSV export.
+    """
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
 
 
-def _csv_row(request: SupportRequest) -> dict[str, str]:
+def csv_row(request: SupportRequest) -> dict[str, str]:
+    """One request as a CSV row: every column of :data:`CSV_COLUMNS` as text made spreadsheet-safe."""
     values = {
         "reference": request.reference,
         "created_at": request.created_at.isoformat(),
@@ -253,10 +246,10 @@ def _csv_row(request: SupportRequest) -> dict[str, str]:
         "erased_at": request.erased_at.isoformat() if request.erased_at else "",
         "need_summary": request.need_summary,
     }
-    return {key: _spreadsheet_safe(value) for key, value in values.items()}
+    return {key: spreadsheet_safe(value) for key, value in values.items()}
 
 
-def _spreadsheet_safe(value: str) -> str:
+def spreadsheet_safe(value: str) -> str:
     """Text a spreadsheet will not run as a formula (a leading = + - @ gets a quote in front)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
@@ -273,21 +266,44 @@ def _erase(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def purge_expired(settings: Settings, store: RequestStore, retention_days: int | None = None) -> tuple[ErasureReport, int]:
-    """Erase requests closed longer than the retention period, and their conversations in the tracker store.
+    """Erase requests closed longer than the retention period, and their conversations in the tracker store;
+    delete the unmet needs noted that long ago or longer.
 
     Returns:
         What was erased, and how many tracker events were deleted.
     """
+    from web.insights.demand import DemandLog
+
     days = settings.retention_days if retention_days is None else retention_days
     report = store.erase_expired(days)
-    return report, erase_conversation_events(settings, report.conversation_ids)
+    DemandLog(store.engine, clock=store.clock).purge(days)
+    return report, erase_conversation_events(settings, report.conversation_ids, store=store)
 
 
-def erase_conversation_events(settings: Settings, conversation_ids: Sequence[str]) -> int:
-    """Delete the conversations' events from the assistant's tracker store; 0 when it holds none yet."""
+def erase_conversation_events(settings: Settings, conversation_ids: Sequence[str], *,
+                              store: RequestStore | None = None) -> int:
+    """Delete the conversations' events from the assistant's tracker store, and the unmet needs they noted.
+
+    Args:
+        conversation_ids: Rasa sender ids.
+        store: the request store holding the unmet needs (default: the database at ``settings.database_url``).
+
+    Returns:
+        How many tracker events were deleted; 0 when the tracker store holds none yet.
+    """
+    from support_requests.database import open_engine
     from support_requests.erasure import erase_tracker_events, tracker_has_events
+    from web.insights.demand import DemandLog
 
-    if not conversation_ids or not tracker_has_events(settings.tracker_db_url):
+    if not conversation_ids:
+        return 0
+    engine = store.engine if store is not None else open_engine(settings.database_url)
+    try:
+        DemandLog(engine).erase_conversations(conversation_ids)
+    finally:
+        if store is None:
+            engine.dispose()
+    if not tracker_has_events(settings.tracker_db_url):
         return 0
     return erase_tracker_events(settings.tracker_db_url, conversation_ids)
 
