@@ -28,7 +28,21 @@ help:
 	@echo "make shell    talk to the assistant in the terminal"
 	@echo "make validate check the catalogue"
 
-setup: $(VENV)/.installed $(RASA_VENV)/.installed
+WIDGET := web/widget
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed $(WIDGET)/node_modules/.installed
+
+# The website chat widget (rasa-webchat) from npm, exactly as locked; installed again only when the lock changes.
+$(WIDGET)/node_modules/.installed: $(WIDGET)/package.json $(WIDGET)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18 or later) is needed for the chat widget: apt-get install nodejs npm" >&2; exit 1; }
+	cd $(WIDGET) && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+# Debian's Chromium for the browser tests, so only `make test` needs it (Playwright's own browser download
+# cannot work here); instant when installed.
+.PHONY: chromium
+chromium:
+	@scripts/install-chromium
 
 $(VENV)/.installed: requirements/app.lock pyproject.toml
 	scripts/make-venv $(VENV) 3.11 requirements/app.lock
@@ -72,7 +86,7 @@ run: setup index model
 shell: setup index model
 	scripts/shell
 
-test: setup index model
+test: setup chromium index model
 	$(VENV)/bin/pytest
 	$(MAKE) --no-print-directory test-bot
 
@@ -86,6 +100,7 @@ bench: setup index model
 	$(NAVIGATOR) bench
 	$(NAVIGATOR) bench-chat
 	$(NAVIGATOR) bench-requests
+	$(NAVIGATOR) bench-api
 
 clean:
 	rm -rf var .pytest_cache

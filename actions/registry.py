@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rasa_sdk import Action
 
 from actions.details import ActionShowContact, ActionShowDetails
@@ -15,14 +17,20 @@ from actions.support_form import (ActionAnswerInForm, ActionAskConfirmation, Act
 from index.engine import SearchEngine
 from support_requests.store import RequestStore
 
+if TYPE_CHECKING:
+    from web.insights.recorder import DemandRecorder
+
 
 def build_actions(engine: SearchEngine, store: RequestStore, *, advisors_email: str, privacy_notice_version: str,
-                  policy: SearchPolicy = SearchPolicy()) -> list[Action]:
-    """One instance of every custom action, sharing the engine and the store."""
+                  policy: SearchPolicy = SearchPolicy(), demand: DemandRecorder | None = None) -> list[Action]:
+    """One instance of every custom action, sharing the engine and the store.
+
+    ``demand``, when given, notes unmet needs (weak matches, "none of these fit") for the console.
+    """
     return [
-        ActionSearchCatalogue(engine, policy),
+        ActionSearchCatalogue(engine, policy, demand),
         ActionShowMore(engine, policy),
-        ActionNoneFit(engine, policy),
+        ActionNoneFit(engine, policy, demand),
         ActionRestrictSite(engine, policy),
         ActionShowFunding(engine, policy),
         ActionShowDetails(engine),

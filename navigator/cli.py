@@ -19,6 +19,8 @@ from index.catalogue import EntryType, Site, load_catalogue
 from index.engine import SearchEngine, SearchFilters, SearchMode
 from index.errors import NavigatorIndexError, QueryError
 from index.text import clean_query
+from navigator.advisors_cli import add_advisors_commands
+from navigator.api_cli import add_api_commands
 from navigator.requests_cli import add_requests_commands
 from navigator.settings import Settings, SettingsError
 
@@ -105,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     bench_requests.set_defaults(handler=_bench_requests)
 
     add_requests_commands(commands)
+    add_advisors_commands(commands)
+    add_api_commands(commands)
     return parser
 
 

@@ -64,8 +64,9 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int) -> t
     }
     credentials = {
         "rest": None,
-        "socketio": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
-                     "session_persistence": True},
+        # Rasa's socket.io channel with an output the website widget can show (bot/webchat_channel.py).
+        "webchat_channel.WebchatInput": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
+                                         "session_persistence": True},
     }
     endpoints_path, credentials_path = run_dir / "endpoints.yml", run_dir / "credentials.yml"
     endpoints_path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
@@ -129,6 +130,8 @@ def running(settings: Settings, *, model: Path, rasa_port: int, service_port: in
         raise LaunchError(f"no trained Rasa model at {model}; run 'make model' (or 'make run', which trains it)")
     endpoints, credentials = write_rasa_config(settings, run_dir, service_port)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    # The website widget connects to Rasa from the browser; without a configured public address, this one.
+    env.setdefault("NAVIGATOR_RASA_PUBLIC_URL", f"http://localhost:{rasa_port}")
     service_log, rasa_log = run_dir / "service.log", run_dir / "rasa.log"
     processes: list[subprocess.Popen] = []
     try:
@@ -153,6 +156,14 @@ def running(settings: Settings, *, model: Path, rasa_port: int, service_port: in
             _stop(process)
 
 
+def browser_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for a server on ``host``: ``localhost`` for a loopback or
+    wildcard interface (browsers treat http://localhost as secure, so the console's Secure cookie works)."""
+    if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "localhost"):
+        return f"http://localhost:{port}"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def run_forever(settings: Settings, *, model: Path, rasa_port: int, service_port: int, host: str) -> int:
     """``make run``: start everything, print the addresses, and wait for Ctrl-C or for a process to stop."""
     run_dir = PROJECT_ROOT / "var" / "run"
@@ -160,7 +171,10 @@ def run_forever(settings: Settings, *, model: Path, rasa_port: int, service_port
     try:
         with running(settings, model=model, rasa_port=rasa_port, service_port=service_port, run_dir=run_dir,
                      host=host) as stack:
-            print(f"Navigator is running.\n  Rasa REST channel: {stack.rest_webhook}\n"
+            website = browser_url(host, service_port)
+            print(f"Navigator is running.\n  Website with the chat widget: {website}/\n"
+                  f"  Advisors' console: {website}/console/\n"
+                  f"  Rasa REST channel: {stack.rest_webhook}\n"
                   f"  Rasa socket.io channel: {stack.rasa_url}/socket.io\n"
                   f"  Navigator service: {stack.service_url}/health\n"
                   f"  Logs: {run_dir}\nPress Ctrl-C to stop.", flush=True)

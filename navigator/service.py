@@ -11,18 +11,21 @@ import json
 import logging
 import zlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from aiohttp import web
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
 from actions.registry import build_actions
+from navigator.context import SERVICES_KEY, SETTINGS_KEY, Services
 from navigator.runtime import Runtime, open_runtime
 from navigator.settings import Settings
 from navigator.requests_cli import open_request_store, outbox_worker, purge_expired
 from support_requests.errors import SupportRequestError
 from support_requests.store import RequestStore
+from web import setup_web
+from web.insights.demand import DemandLog
+from web.insights.recorder import DemandRecorder
 
 log = logging.getLogger(__name__)
 
@@ -30,23 +33,15 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 RETENTION_INTERVAL_SECONDS = 6 * 3600
 
 
-@dataclass
-class Services:
-    """What the views share: loaded once at start-up."""
-
-    runtime: Runtime
-    store: RequestStore
-    executor: ActionExecutor
+__all__ = ["SERVICES_KEY", "SETTINGS_KEY", "Services", "create_app", "serve"]
 
 
-SETTINGS_KEY = web.AppKey("settings", Settings)
-SERVICES_KEY = web.AppKey("services", Services)
-
-
-def build_executor(runtime: Runtime, store: RequestStore, settings: Settings) -> ActionExecutor:
+def build_executor(runtime: Runtime, store: RequestStore, settings: Settings,
+                   demand: DemandRecorder | None = None) -> ActionExecutor:
+    """Rasa's action executor with every action registered; ``demand`` notes unmet needs (none: not noted)."""
     executor = ActionExecutor()
     for action in build_actions(runtime.engine, store, advisors_email=settings.advisors_email,
-                                privacy_notice_version=settings.privacy_notice_version):
+                                privacy_notice_version=settings.privacy_notice_version, demand=demand):
         executor.register_action(action)
     return executor
 
@@ -60,7 +55,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, store: Req
         loaded = runtime or await asyncio.to_thread(open_runtime, settings)
         # Opening the store applies any pending database migrations.
         opened = store or await asyncio.to_thread(open_request_store, settings)
-        app[SERVICES_KEY] = Services(loaded, opened, build_executor(loaded, opened, settings))
+        demand = DemandRecorder(DemandLog(opened.engine, clock=opened.clock))
+        app[SERVICES_KEY] = Services(loaded, opened, build_executor(loaded, opened, settings, demand))
         worker = outbox_worker(settings, opened)
         background = [asyncio.create_task(worker.run(), name="outbox"),
                       asyncio.create_task(_retention(settings, opened), name="retention")]
@@ -78,6 +74,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, store: Req
     app.router.add_get("/health", health)
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/actions", list_actions)
+    setup_web(app)
     return app
 
 

@@ -49,6 +49,17 @@ class Settings:
             data by default); erasure also deletes the conversations' tracker events there.
         rasa_api_token: NAVIGATOR_RASA_API_TOKEN, when set Rasa's HTTP API is enabled, guarded by this token;
             otherwise it stays off and only the chat channels are served.
+        rasa_public_url: NAVIGATOR_RASA_PUBLIC_URL, the Rasa server's address as browsers reach it (the chat
+            widget connects to its socket.io channel there).
+        session_secret: NAVIGATOR_SESSION_SECRET, the key that encrypts the advisors' session cookies (a Fernet
+            key: 32 random bytes, url-safe base64); when empty, one is generated once and kept in
+            ``session_key_file``.
+        session_key_file: NAVIGATOR_SESSION_KEY_FILE, where a generated session key is kept.
+        cookie_secure: NAVIGATOR_COOKIE_SECURE, send the session cookie over HTTPS only (browsers also accept
+            it from http://localhost). Set false only for plain-HTTP deployments on another host name.
+        session_max_age_minutes: NAVIGATOR_SESSION_MAX_AGE_MINUTES, how long an advisor stays signed in.
+        signin_max_failures: NAVIGATOR_SIGNIN_MAX_FAILURES, failed sign-ins in a row that lock an account.
+        signin_lockout_minutes: NAVIGATOR_SIGNIN_LOCKOUT_MINUTES, how long a locked account stays locked.
     """
 
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -73,6 +84,13 @@ class Settings:
     privacy_notice_version: str = "2026-11"
     tracker_db_url: str = field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", repr=False)
     rasa_api_token: str = field(default="", repr=False)
+    rasa_public_url: str = "http://localhost:5005"
+    session_secret: str = field(default="", repr=False)
+    session_key_file: Path = PROJECT_ROOT / "var" / "session.key"
+    cookie_secure: bool = True
+    session_max_age_minutes: int = 480
+    signin_max_failures: int = 5
+    signin_lockout_minutes: int = 15
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +126,16 @@ class Settings:
             or defaults.privacy_notice_version,
             tracker_db_url=_database_url(env, "NAVIGATOR_TRACKER_DB_URL", defaults.tracker_db_url),
             rasa_api_token=env.get("NAVIGATOR_RASA_API_TOKEN", "").strip(),
+            rasa_public_url=_http_url(env, "NAVIGATOR_RASA_PUBLIC_URL").rstrip("/") or defaults.rasa_public_url,
+            session_secret=env.get("NAVIGATOR_SESSION_SECRET", "").strip(),
+            session_key_file=_path(env, "NAVIGATOR_SESSION_KEY_FILE", defaults.session_key_file),
+            cookie_secure=_bool(env, "NAVIGATOR_COOKIE_SECURE", defaults.cookie_secure),
+            session_max_age_minutes=_int(env, "NAVIGATOR_SESSION_MAX_AGE_MINUTES", defaults.session_max_age_minutes,
+                                         minimum=5, maximum=7 * 24 * 60),
+            signin_max_failures=_int(env, "NAVIGATOR_SIGNIN_MAX_FAILURES", defaults.signin_max_failures,
+                                     minimum=1, maximum=100),
+            signin_lockout_minutes=_int(env, "NAVIGATOR_SIGNIN_LOCKOUT_MINUTES", defaults.signin_lockout_minutes,
+                                        minimum=1, maximum=24 * 60),
         )
 
     @property

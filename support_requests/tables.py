@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
+    Float,
     Enum,
     ForeignKey,
     Index,
@@ -170,3 +172,52 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdvisorRow(Base):
+    """An account of the advisors' console; ``password_hash`` is an argon2 hash, never the password."""
+
+    __tablename__ = "advisors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # advisor or admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last success
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_signin_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiTokenRow(Base):
+    """A machine client's bearer token; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # reader or advisor
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class UnmetNeedRow(Base):
+    """A need the catalogue answered poorly: weak matches, or the company said none fit.
+
+    ``conversation_key`` is the SHA-256 of the conversation id, so a company's erasure can find its rows
+    without the table holding the id itself.
+    """
+
+    __tablename__ = "unmet_needs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    need: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(16))  # weak or none_fit
+    best_score: Mapped[float | None] = mapped_column(Float)
+    best_entry_id: Mapped[str | None] = mapped_column(String(100))
+    conversation_key: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -1,4 +1,5 @@
-"""Both processes on free ports, and a client that talks to the assistant over Rasa's REST channel.
+"""A client that talks to the running assistant over Rasa's REST channel (the ``stack`` fixture that starts
+both processes lives in tests/conftest.py, shared with the browser tests).
 
 Replies are identified by the name of the domain response they came from (the wording is read from
 bot/domain.yml), so copy edits never break these tests.
@@ -17,10 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from navigator.launcher import Stack, free_port, running
-from navigator.settings import PROJECT_ROOT, Settings
-
-MODEL = PROJECT_ROOT / "var" / "models" / "navigator.tar.gz"
+from navigator.launcher import Stack
+from navigator.settings import PROJECT_ROOT
 
 
 def _template_pattern(text: str) -> re.Pattern[str]:
@@ -82,33 +81,6 @@ class Conversation:
 
     def buttons(self) -> list[dict[str, str]]:
         return [b for m in self.last for b in m.get("buttons", [])]
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained Rasa model at {MODEL}: run 'make model' (make test does it first)")
-    data = tmp_path_factory.mktemp("e2e")
-    settings = Settings.from_env({
-        "NAVIGATOR_DATABASE_URL": f"sqlite:///{data / 'requests.db'}",
-        "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{data / 'tracker.db'}",
-        "NAVIGATOR_INDEX_DIR": str(PROJECT_ROOT / "var" / "index"),
-    })
-    import os
-
-    previous = {k: os.environ.get(k) for k in ("NAVIGATOR_DATABASE_URL", "NAVIGATOR_TRACKER_DB_URL")}
-    os.environ["NAVIGATOR_DATABASE_URL"] = settings.database_url
-    os.environ["NAVIGATOR_TRACKER_DB_URL"] = settings.tracker_db_url
-    try:
-        with running(settings, model=MODEL, rasa_port=free_port(), service_port=free_port(),
-                     run_dir=data / "run") as started:
-            yield started, settings
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,8 @@ from support_requests.store import RequestStore
 @pytest.fixture
 async def client(aiohttp_client, tmp_path, sample_dir, sample_engine, embedder, processor):
     settings = Settings.from_env({"NAVIGATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
-                                  "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 't.db'}"})
+                                  "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 't.db'}",
+                                  "NAVIGATOR_SESSION_KEY_FILE": str(tmp_path / "session.key")})
     runtime = Runtime(settings, load_catalogue(sample_dir), embedder, processor, sample_engine, None)
     store = RequestStore.from_url(settings.database_url)
     yield await aiohttp_client(create_app(settings, runtime=runtime, store=store))

@@ -1,0 +1,36 @@
+"""The launcher's Rasa configuration and the addresses it prints (starting the processes is tested in tests/e2e)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from navigator.launcher import browser_url, write_rasa_config
+from navigator.settings import Settings
+
+
+def test_rasa_gets_the_rest_and_the_website_widgets_channel(tmp_path: Path) -> None:
+    settings = Settings.from_env({"NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}"})
+    endpoints, credentials = write_rasa_config(settings, tmp_path / "run", service_port=5123)
+    channels = yaml.safe_load(credentials.read_text())
+    assert channels == {
+        "rest": None,
+        "webchat_channel.WebchatInput": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
+                                         "session_persistence": True},
+    }
+    assert (Path(__file__).resolve().parents[2] / "bot" / "webchat_channel.py").is_file()
+    assert yaml.safe_load(endpoints.read_text())["action_endpoint"]["url"] == "http://127.0.0.1:5123/webhook"
+
+
+@pytest.mark.parametrize(("host", "expected"), [
+    ("127.0.0.1", "http://localhost:5055"),
+    ("0.0.0.0", "http://localhost:5055"),
+    ("::", "http://localhost:5055"),
+    ("navigator.internal", "http://navigator.internal:5055"),
+    ("10.1.2.3", "http://10.1.2.3:5055"),
+    ("fd00::1", "http://[fd00::1]:5055"),
+])
+def test_the_printed_website_address_is_one_a_browser_opens(host: str, expected: str) -> None:
+    assert browser_url(host, 5055) == expected

@@ -1,0 +1,1 @@
+"""Tests of the web faces: console, API, widget, insights, metrics, security headers."""

@@ -1,0 +1,151 @@
+"""Shared fixtures of the web tests: the service on the sample catalogue, a scratch database, advisor accounts.
+
+- ``console``: a :class:`ConsoleWorld`: the test client on ``create_app`` with fakes (sample catalogue, hashing
+  embedder, scratch SQLite database), the request store, the account store (with cheap argon2 parameters) and
+  helpers to add advisors, sign in and read CSRF tokens. Nobody is signed in.
+- ``console_factory``: builds such a world with more settings or an extra test route.
+- ``signed_in``: the same world with the advisor ``eva`` (Eva Ek, role advisor) signed in.
+
+The settings turn ``NAVIGATOR_COOKIE_SECURE`` off: aiohttp's test client talks plain HTTP to 127.0.0.1, and its
+cookie jar (rightly) never sends a Secure cookie there. The session key is a fresh one per test
+(``NAVIGATOR_SESSION_SECRET``), so nothing is written to the project's ``var/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from argon2 import PasswordHasher
+from cryptography.fernet import Fernet
+
+from index.catalogue import load_catalogue
+from navigator.runtime import Runtime
+from navigator.service import create_app
+from navigator.settings import Settings
+from support_requests.store import RequestStore
+from web.console.accounts import AccountStore, Advisor
+from web.console.auth import ACCOUNTS_KEY
+
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+"""Cheap argon2 parameters, so that tests do not spend 50 ms per hash."""
+
+PASSWORD = "correct horse battery"
+"""The password of every advisor the fixtures create."""
+
+_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def web_settings(tmp_path: Path, **environment: str) -> Settings:
+    """Settings for a web test: scratch databases below ``tmp_path``, a fresh session key, cookies over HTTP.
+
+    Args:
+        tmp_path: the test's folder.
+        **environment: more ``NAVIGATOR_*`` variables, overriding these.
+    """
+    env = {"NAVIGATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'requests.db'}",
+           "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+           "NAVIGATOR_SESSION_SECRET": Fernet.generate_key().decode(),
+           "NAVIGATOR_COOKIE_SECURE": "false"}
+    env.update(environment)
+    return Settings.from_env(env)
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token in a console page (its first hidden ``csrf_token`` field)."""
+    found = _CSRF_FIELD.search(html)
+    assert found, "the page has no csrf_token field"
+    return found.group(1)
+
+
+@dataclass
+class ConsoleWorld:
+    """A running service and what console tests need to drive it."""
+
+    client: TestClient
+    app: web.Application
+    settings: Settings
+    store: RequestStore
+    accounts: AccountStore
+    advisor: Advisor | None = field(default=None)
+
+    def add_advisor(self, username: str = "eva", display_name: str = "Eva Ek", role: str = "advisor",
+                    password: str = PASSWORD) -> Advisor:
+        """Create an account (or return the existing one with that username)."""
+        existing = self.accounts.find(username)
+        if existing is not None:
+            return existing.advisor
+        return self.accounts.add(username, display_name, password, role)
+
+    async def csrf(self) -> str:
+        """This client session's CSRF token, read from a console page (the sign-in page when signed out)."""
+        response = await self.client.get("/console/sign-in")
+        assert response.status == 200, response.status
+        return csrf_from(await response.text())
+
+    async def sign_in(self, username: str = "eva", password: str = PASSWORD,
+                      next_path: str = "/console/") -> web.StreamResponse:
+        """Post the sign-in form (with a valid CSRF token); returns the answer without following a redirect."""
+        token = await self.csrf()
+        return await self.client.post("/console/sign-in", data={
+            "username": username, "password": password, "next": next_path, "csrf_token": token},
+            allow_redirects=False)
+
+    async def post_form(self, path: str, data: Mapping[str, object], *, csrf: bool = True) -> web.StreamResponse:
+        """Post a console form with this session's CSRF token (unless ``csrf`` is false), without following
+        the redirect."""
+        body = dict(data)
+        if csrf:
+            body["csrf_token"] = await self.csrf()
+        return await self.client.post(path, data=body, allow_redirects=False)
+
+
+ConsoleFactory = Callable[..., Awaitable[ConsoleWorld]]
+
+
+@pytest.fixture
+async def console_factory(aiohttp_client, tmp_path, sample_dir, sample_engine, embedder,
+                          processor) -> AsyncIterator[ConsoleFactory]:
+    """Builds a :class:`ConsoleWorld`: ``await console_factory(prepare=None, **environment)``.
+
+    ``prepare(app)`` runs before the server starts (to add a test route); ``environment`` holds more
+    ``NAVIGATOR_*`` settings (see :func:`web_settings`). Call it once per test.
+    """
+    stores: list[RequestStore] = []
+
+    async def build(prepare: Callable[[web.Application], None] | None = None, **environment: str) -> ConsoleWorld:
+        settings = web_settings(tmp_path, **environment)
+        runtime = Runtime(settings, load_catalogue(sample_dir), embedder, processor, sample_engine, None)
+        store = RequestStore.from_url(settings.database_url)
+        stores.append(store)
+        accounts = AccountStore(store.engine, hasher=FAST_HASHER, max_failures=settings.signin_max_failures,
+                                lockout=dt.timedelta(minutes=settings.signin_lockout_minutes))
+        app = create_app(settings, runtime=runtime, store=store)
+        app[ACCOUNTS_KEY] = accounts
+        if prepare is not None:
+            prepare(app)
+        client = await aiohttp_client(app)
+        return ConsoleWorld(client=client, app=app, settings=settings, store=store, accounts=accounts)
+
+    yield build
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+async def console(console_factory: ConsoleFactory) -> ConsoleWorld:
+    return await console_factory()
+
+
+@pytest.fixture
+async def signed_in(console: ConsoleWorld) -> ConsoleWorld:
+    console.advisor = console.add_advisor()
+    response = await console.sign_in()
+    assert response.status == 303, await response.text()
+    return console

@@ -1,0 +1,237 @@
+"""``/api/requests``: support requests for machine clients with the ``advisor`` role.
+
+Every change goes through :class:`~support_requests.store.RequestStore`, which validates values and
+enforces the workflow; the actor recorded is ``token:<name>``. The store is synchronous, so its calls
+run in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+
+from actions.support_form import FALLBACK_CONTACT
+from index.catalogue import EntryType
+from index.engine import SearchEngine
+from navigator.context import SERVICES_KEY, SETTINGS_KEY
+from support_requests.errors import RequestValidationError
+from support_requests.model import Consent, RequestDraft, RequestStatus, SupportRequest
+from support_requests.store import RequestStore
+from support_requests.validation import MAX_NAME_CHARS, MAX_NOTE_CHARS, validate_text
+from support_requests.workflow import check_transition, status_after_assignment
+from web.api import params
+from web.api.auth import requires, token_of
+from web.api.errors import ApiError
+from web.api.serialise import contact_id, request_json, request_summary_json
+from web.api.tokens import TokenRole
+
+CHANNEL = "api"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_IDEMPOTENCY_KEY_CHARS = 100
+CREATE_FIELDS = ("company_name", "contact_person", "email", "phone", "org_number", "need_summary", "entry_ids",
+                 "routed_contact", "conversation_id", "consent")
+REQUIRED_CREATE_FIELDS = ("company_name", "contact_person", "email", "need_summary", "consent")
+UPDATE_FIELDS = ("status", "assignee", "note")
+
+
+def _store(request: web.Request) -> RequestStore:
+    return request.app[SERVICES_KEY].store
+
+
+def _engine(request: web.Request) -> SearchEngine:
+    return request.app[SERVICES_KEY].runtime.engine
+
+
+@requires(TokenRole.ADVISOR)
+async def list_requests(request: web.Request) -> web.Response:
+    """Requests, oldest first, filtered by ``status``, ``assignee`` and creation dates, a page at a time."""
+    query = request.rel_url.query
+    params.check_known(query, ("status", "assignee", "created_from", "created_to", "limit", "offset"))
+    status_text = params.single(query, "status")
+    try:
+        status = RequestStatus.parse(status_text) if status_text else None
+    except ValueError as exc:
+        raise ApiError(400, f"status: {exc}") from None
+    assignee = (params.single(query, "assignee") or "").strip() or None
+    created_from = params.point_in_time(query, "created_from")
+    created_to = params.point_in_time(query, "created_to", end_of_day=True)
+    if created_from and created_to and created_from >= created_to:
+        raise ApiError(400, "created_from must be before created_to")
+    limit = params.integer(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = params.integer(query, "offset", 0, 0)
+    found = await asyncio.to_thread(_store(request).list, status=status, assignee=assignee,
+                                    created_from=created_from, created_to=created_to)
+    page = found[offset:offset + limit]
+    return web.json_response({"total": len(found), "limit": limit, "offset": offset,
+                              "requests": [request_summary_json(item) for item in page]})
+
+
+@requires(TokenRole.ADVISOR)
+async def get_request(request: web.Request) -> web.Response:
+    """Everything about one request, notes and history included."""
+    params.check_known(request.rel_url.query, ())
+    found = await asyncio.to_thread(_store(request).get, request.match_info["reference"])
+    return web.json_response(request_json(found))
+
+
+@requires(TokenRole.ADVISOR)
+async def create_request(request: web.Request) -> web.Response:
+    """Store a request on a company's behalf (channel ``api``); a repeated ``Idempotency-Key`` returns it again.
+
+    Returns:
+        201 with the new request and its ``Location``, or 200 with the request an earlier call with the
+        same key stored.
+    """
+    params.check_known(request.rel_url.query, ())
+    token = token_of(request)
+    client_key = _idempotency_key(request)
+    body = await params.read_json_object(request)
+    draft = _draft(body, _engine(request), request.app[SETTINGS_KEY].advisors_email)
+    # Keys are per client: two clients' keys never collide, nor with the assistant's own keys.
+    key = f"api:{token.name}:{client_key}"
+    stored, created = await asyncio.to_thread(_store(request).submit, draft, key)
+    if not created:
+        return web.json_response(request_json(stored), status=200)
+    return web.json_response(request_json(stored), status=201,
+                             headers={"Location": f"/api/requests/{stored.reference}"})
+
+
+@requires(TokenRole.ADVISOR)
+async def update_request(request: web.Request) -> web.Response:
+    """Change a request's ``status`` or ``assignee`` and/or add a ``note``, as the workflow allows."""
+    params.check_known(request.rel_url.query, ())
+    body = await params.read_json_object(request)
+    unknown = [name for name in body if name not in UPDATE_FIELDS]
+    if unknown:
+        raise ApiError(422, f"unknown field '{params.shown(unknown[0])}'; accepted: {', '.join(UPDATE_FIELDS)}",
+                       field=params.shown(unknown[0]))
+    if not any(body.get(name) is not None for name in UPDATE_FIELDS):
+        raise ApiError(422, "give at least one of: status, assignee, note")
+    status = _field_status(body.get("status"))
+    assignee = _optional_text(body, "assignee", MAX_NAME_CHARS, multi_line=False)
+    note = _optional_text(body, "note", MAX_NOTE_CHARS, multi_line=True)
+    updated = await asyncio.to_thread(_apply, _store(request), request.match_info["reference"],
+                                      token_of(request).actor, status, assignee, note)
+    return web.json_response(request_json(updated))
+
+
+# -- helpers -------------------------------------------------------------------------------------------------
+
+
+def _idempotency_key(request: web.Request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise ApiError(400, "send an 'Idempotency-Key' header: a value unique to this submission (such as a UUID); "
+                            "a retry with the same key returns the request already stored")
+    if len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isprintable():
+        raise ApiError(400, f"the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable "
+                            "characters")
+    return key
+
+
+def _draft(body: dict[str, Any], engine: SearchEngine, advisors_email: str) -> RequestDraft:
+    """The draft the body describes, routed as the assistant routes: to the first chosen entry's contact.
+
+    Raises:
+        ApiError: 422 naming the field for an unknown or missing field, an unknown entry, or bad consent.
+    """
+    for name in body:
+        if name not in CREATE_FIELDS:
+            raise ApiError(422, f"unknown field '{params.shown(name)}'; accepted: {', '.join(CREATE_FIELDS)}",
+                           field=params.shown(name))
+    for name in REQUIRED_CREATE_FIELDS:
+        if body.get(name) is None:
+            raise ApiError(422, f"{name}: is required", field=name)
+    entry_ids = body.get("entry_ids")
+    if entry_ids is None:
+        entry_ids = []
+    if not isinstance(entry_ids, list):
+        raise ApiError(422, "entry_ids: must be a list of entry ids such as [\"vecura-gmp\"]", field="entry_ids")
+    for entry_id in entry_ids:
+        if isinstance(entry_id, str) and engine.entry(entry_id) is None:
+            raise ApiError(422, f"entry_ids: no catalogue entry with id '{params.shown(entry_id)}'",
+                           field="entry_ids")
+    routed, email = _routing(body.get("routed_contact"), entry_ids, engine, advisors_email)
+    return RequestDraft(
+        company_name=body["company_name"], contact_person=body["contact_person"], email=body["email"],
+        phone=body.get("phone"), org_number=body.get("org_number"), need_summary=body["need_summary"],
+        entry_ids=entry_ids, routed_contact=routed, routed_contact_email=email, channel=CHANNEL,
+        conversation_id=body.get("conversation_id"), consent=_consent(body["consent"]),
+    )
+
+
+def _routing(given: object, entry_ids: list[Any], engine: SearchEngine, advisors_email: str) -> tuple[str, str]:
+    """The contact entry id and mailbox a new request goes to."""
+    if given is not None:
+        contact = engine.entry(given) if isinstance(given, str) else None
+        if contact is None or contact.type is not EntryType.EXPERT:
+            raise ApiError(422, "routed_contact: must be the id of a contact (expert) entry of the catalogue",
+                           field="routed_contact")
+        return contact.id, contact.email
+    for entry_id in entry_ids:
+        entry = engine.entry(entry_id) if isinstance(entry_id, str) else None
+        contact = engine.entry(contact_id(entry) or "") if entry else None
+        if contact is not None and contact.email:
+            return contact.id, contact.email
+    fallback = engine.entry(FALLBACK_CONTACT)
+    return FALLBACK_CONTACT, fallback.email if fallback and fallback.email else advisors_email
+
+
+def _consent(value: object) -> Consent:
+    if not isinstance(value, dict) or set(value) - {"given_at", "notice_version"}:
+        raise ApiError(422, "consent: must be an object with given_at (ISO date and time with offset) and "
+                            "notice_version", field="consent")
+    given_at, version = value.get("given_at"), value.get("notice_version")
+    if not isinstance(given_at, str) or not isinstance(version, str):
+        raise ApiError(422, "consent: given_at and notice_version are required, as text", field="consent")
+    try:
+        moment = dt.datetime.fromisoformat(given_at.strip())
+    except ValueError:
+        raise ApiError(422, "consent: given_at must be an ISO date and time such as 2026-11-30T09:00:00+01:00",
+                       field="consent") from None
+    if moment.utcoffset() is None:
+        raise ApiError(422, "consent: given_at needs a UTC offset (such as Z or +01:00)", field="consent")
+    return Consent(given_at=moment, notice_version=version)
+
+
+def _field_status(value: object) -> RequestStatus | None:
+    if value is None:
+        return None
+    try:
+        return RequestStatus.parse(value) if isinstance(value, str) else RequestStatus.parse(str(value))
+    except ValueError as exc:
+        raise ApiError(422, f"status: {exc}", field="status") from None
+
+
+def _optional_text(body: dict[str, Any], name: str, limit: int, *, multi_line: bool) -> str | None:
+    if body.get(name) is None:
+        return None
+    try:
+        return validate_text(name, body[name], limit, multi_line=multi_line)
+    except RequestValidationError as exc:
+        raise ApiError(422, str(exc), field=name) from None
+
+
+def _apply(store: RequestStore, reference: str, actor: str, status: RequestStatus | None, assignee: str | None,
+           note: str | None) -> SupportRequest:
+    """Check the whole change against the workflow first, then apply it through the store.
+
+    Checking first means a refused status change does not leave an assignment behind.
+    """
+    current = store.get(reference)
+    after = status_after_assignment(current.reference, current.status) if assignee is not None else current.status
+    if status is not None and not (assignee is not None and status is after):
+        check_transition(current.reference, after, status)
+    result = current
+    if assignee is not None:
+        result = store.assign(current.reference, assignee, actor=actor)
+    if status is not None and status is not result.status:
+        result = store.set_status(current.reference, status, actor=actor, note=note)
+        note = None
+    if note:
+        result = store.add_note(current.reference, actor=actor, text=note)
+    return result

@@ -1,0 +1,220 @@
+"""Support requests in the console: the queue with its filters, the CSV export, and one request (status,
+assignment, notes).
+
+Every change is a POST carrying the session's CSRF token, answered with a redirect (303) to the request's page;
+a change the store refuses re-renders the page with the store's message and a 4xx status, keeping what the
+advisor typed. New requests: :mod:`web.console.new_request_views`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from collections.abc import Mapping
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from navigator.context import SERVICES_KEY
+from navigator.requests_cli import csv_row, write_csv
+from support_requests.errors import (
+    InvalidTransitionError,
+    RequestNotFoundError,
+    RequestValidationError,
+    StoreUnavailableError,
+    SupportRequestError,
+)
+from support_requests.model import RequestStatus, SupportRequest
+from support_requests.workflow import allowed_next
+from web.console.auth import check_csrf, current_advisor, flash, page_context, require_advisor
+from web.console.forms import PAGE_SIZE, UNASSIGNED, FormError, QueueFilters, parse_queue_filters
+from web.console.view_helpers import all_advisors, display_names, error_page, form_text, in_thread, signed_in_advisor
+
+log = logging.getLogger(__name__)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the queue, the CSV export and one request's page and forms."""
+    app.router.add_get("/console/requests", queue_page, name="console_requests")
+    app.router.add_get("/console/requests.csv", queue_csv, name="console_requests_csv")
+    app.router.add_get("/console/requests/{reference}", request_page, name="console_request")
+    app.router.add_post("/console/requests/{reference}/status", change_status)
+    app.router.add_post("/console/requests/{reference}/assign", assign)
+    app.router.add_post("/console/requests/{reference}/notes", add_note)
+
+
+# -- the queue ------------------------------------------------------------------------------------------------
+
+
+@require_advisor
+async def queue_page(request: web.Request) -> web.Response:
+    """Requests matching the filters, newest first, :data:`PAGE_SIZE` to a page.
+
+    The store returns every matching request and the page is cut here: fine for thousands of requests; a
+    store-side limit and offset would be the next step beyond that.
+    """
+    try:
+        filters = parse_queue_filters(request.query)
+    except FormError as error:
+        return await _render_queue(request, QueueFilters(), [], error=error, status=400)
+    try:
+        scope, found = await _in_scope(request, filters)
+    except StoreUnavailableError as error:
+        return await error_page(request, 503, "The request database cannot be reached", str(error))
+    return await _render_queue(request, filters, found, scope=scope)
+
+
+@require_advisor
+async def queue_csv(request: web.Request) -> web.Response:
+    """The requests matching the queue's filters (every page) as CSV, with the columns and the
+    spreadsheet-formula guard of ``navigator requests export``. It holds personal data: never cached."""
+    try:
+        filters = parse_queue_filters(request.query)
+    except FormError as error:
+        return web.Response(status=400, text=f"The CSV export was not made: {error.field}: {error.reason}")
+    try:
+        found = await _filtered(request, filters)
+    except StoreUnavailableError as error:
+        return web.Response(status=503, text=f"The request database cannot be reached: {error}")
+    out = io.StringIO()
+    write_csv(out, [csv_row(item) for item in found])
+    advisor = await current_advisor(request)
+    log.info("console: %s exported %d request(s) as CSV", advisor.username if advisor else "?", len(found))
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M")
+    return web.Response(body=out.getvalue().encode("utf-8"), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="support-requests-{stamp}.csv"'})
+
+
+async def _filtered(request: web.Request, filters: QueueFilters) -> list[SupportRequest]:
+    """Matching requests, newest first."""
+    return (await _in_scope(request, filters))[1]
+
+
+async def _in_scope(request: web.Request,
+                    filters: QueueFilters) -> tuple[list[SupportRequest], list[SupportRequest]]:
+    """The requests matching the status and dates, and those of them also matching the assignee, both newest
+    first. The assignee is filtered here, so the queue can offer every assignee found with the other filters."""
+    store = request.app[SERVICES_KEY].store
+    scope = await in_thread(store.list, status=filters.status, created_from=filters.created_from_time,
+                            created_to=filters.created_to_time)
+    scope.sort(key=lambda item: (item.created_at, item.reference), reverse=True)
+    if filters.assignee is None:
+        return scope, scope
+    wanted = None if filters.assignee == UNASSIGNED else filters.assignee
+    return scope, [item for item in scope if item.assignee == wanted]
+
+
+async def _render_queue(request: web.Request, filters: QueueFilters, found: list[SupportRequest], *,
+                        scope: list[SupportRequest] | None = None, error: FormError | None = None,
+                        status: int = 200) -> web.Response:
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    page = min(filters.page, pages)
+    shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    advisors = await all_advisors(request)
+    assignees = sorted({advisor.username for advisor in advisors if advisor.active}
+                       | {item.assignee for item in (scope or found) if item.assignee}
+                       | ({filters.assignee} if filters.assignee and filters.assignee != UNASSIGNED else set()))
+    context = await page_context(
+        request, filters=filters, requests=shown, total=len(found), page=page, pages=pages,
+        statuses=[status_item.value for status_item in RequestStatus], assignees=assignees,
+        names=display_names(advisors), unassigned=UNASSIGNED, error=error,
+        csv_query=filters.query_string(),
+        previous_query=filters.query_string(page=page - 1) if page > 1 else None,
+        next_query=filters.query_string(page=page + 1) if page < pages else None)
+    return aiohttp_jinja2.render_template("console/requests.html", request, context, status=status)
+
+
+# -- one request ----------------------------------------------------------------------------------------------
+
+
+@require_advisor
+async def request_page(request: web.Request) -> web.Response:
+    """Everything about one request: details, chosen entries, notifications, notes, history, and the forms."""
+    return await _show_request(request)
+
+
+@require_advisor
+async def change_status(request: web.Request) -> web.StreamResponse:
+    """Move the request to the posted ``status`` (with an optional ``note``), if the workflow allows it."""
+    form = await request.post()
+    await check_csrf(request, form)
+    advisor = await signed_in_advisor(request)
+    wanted, note = form_text(form, "status"), form_text(form, "note")
+    store = request.app[SERVICES_KEY].store
+    try:
+        updated = await in_thread(store.set_status, request.match_info["reference"], wanted,
+                                  actor=advisor.username, note=note or None)
+    except SupportRequestError as error:
+        return await _show_request(request, error=error, values={"status_note": note})
+    await flash(request, f"{updated.reference} is now {updated.status.value.replace('_', ' ')}.")
+    raise web.HTTPSeeOther(f"/console/requests/{updated.reference}")
+
+
+@require_advisor
+async def assign(request: web.Request) -> web.StreamResponse:
+    """Make the posted ``advisor`` (an active account's username) responsible for the request."""
+    form = await request.post()
+    await check_csrf(request, form)
+    advisor = await signed_in_advisor(request)
+    chosen = form_text(form, "advisor").strip()
+    known = {item.username for item in await all_advisors(request) if item.active}
+    if chosen not in known:
+        error = RequestValidationError("advisor", "choose one of the console's active advisors")
+        return await _show_request(request, error=error)
+    store = request.app[SERVICES_KEY].store
+    try:
+        updated = await in_thread(store.assign, request.match_info["reference"], chosen, actor=advisor.username)
+    except SupportRequestError as error:
+        return await _show_request(request, error=error)
+    await flash(request, f"{updated.reference} is assigned to {chosen}.")
+    raise web.HTTPSeeOther(f"/console/requests/{updated.reference}")
+
+
+@require_advisor
+async def add_note(request: web.Request) -> web.StreamResponse:
+    """Add the posted ``text`` as an internal note."""
+    form = await request.post()
+    await check_csrf(request, form)
+    advisor = await signed_in_advisor(request)
+    text = form_text(form, "text")
+    store = request.app[SERVICES_KEY].store
+    try:
+        updated = await in_thread(store.add_note, request.match_info["reference"], actor=advisor.username, text=text)
+    except SupportRequestError as error:
+        return await _show_request(request, error=error, values={"note_text": text})
+    await flash(request, f"Note {len(updated.notes)} added to {updated.reference}.")
+    raise web.HTTPSeeOther(f"/console/requests/{updated.reference}")
+
+
+async def _show_request(request: web.Request, *, error: SupportRequestError | None = None,
+                        values: Mapping[str, str] | None = None) -> web.Response:
+    store = request.app[SERVICES_KEY].store
+    engine = request.app[SERVICES_KEY].runtime.engine
+    reference = request.match_info["reference"]
+    try:
+        item = await in_thread(store.get, reference)
+        notifications = await in_thread(store.outbox.records, item.reference)
+    except RequestNotFoundError as missing:
+        context = await page_context(request, reference=missing.reference)
+        return aiohttp_jinja2.render_template("console/request_missing.html", request, context, status=404)
+    except StoreUnavailableError as unavailable:
+        return await error_page(request, 503, "The request database cannot be reached", str(unavailable))
+    advisors = await all_advisors(request)
+    context = await page_context(
+        request, item=item, entries=[(entry_id, engine.entry(entry_id)) for entry_id in item.entry_ids],
+        routed=engine.entry(item.routed_contact), allowed=[status.value for status in allowed_next(item.status)],
+        advisors=[advisor for advisor in advisors if advisor.active], names=display_names(advisors),
+        notifications=notifications, error=str(error) if error else None,
+        values={"status_note": "", "note_text": "", **(values or {})})
+    return aiohttp_jinja2.render_template("console/request.html", request, context, status=_status_of(error))
+
+
+def _status_of(error: SupportRequestError | None) -> int:
+    if error is None:
+        return 200
+    if isinstance(error, InvalidTransitionError):
+        return 409
+    if isinstance(error, StoreUnavailableError):
+        return 503
+    return 400

@@ -1,0 +1,30 @@
+"""Console pages for the programme: conversations flagged for a person, and unmet demand.
+
+Modules, one job each:
+
+- :mod:`web.insights.demand`: the log of unmet needs (weak matches, "none of these fit") in the request database.
+- :mod:`web.insights.recorder`: how the assistant's actions note a need without ever breaking a conversation.
+- :mod:`web.insights.clusters`: grouping needs by meaning (average-linkage clustering of their embeddings).
+- :mod:`web.insights.chart`: counts per week and the geometry of the SVG chart and sparklines.
+- :mod:`web.insights.report`: the unmet-demand report (needs of a period, grouped, counted per week).
+- :mod:`web.insights.conversations`: reading flagged conversations and transcripts from Rasa's tracker store.
+- :mod:`web.insights.views`: the pages ``/console/flagged``, ``/console/flagged/{id}`` and ``/console/demand``.
+
+What is recorded, retention, grouping and the chart: ``docs/insights.md``.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def setup(app: web.Application) -> None:
+    """Add the flagged-conversation and unmet-demand pages to ``app`` (after the console's setup, whose session
+    middleware and account store they use).
+
+    Args:
+        app: the service application, with its settings under ``SETTINGS_KEY``.
+    """
+    from web.insights import views  # the pages need the console; the data modules above do not
+
+    views.add_routes(app)
