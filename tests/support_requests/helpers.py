@@ -6,6 +6,8 @@ import datetime as dt
 import socket
 from collections.abc import Callable
 
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+
 from support_requests.model import Consent, RequestDraft
 
 START = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
@@ -51,3 +53,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def events_table(metadata: MetaData) -> Table:
+    """The shape of Rasa's SQL tracker store table."""
+    return Table("events", metadata,
+                 Column("id", Integer, primary_key=True),
+                 Column("sender_id", String(255), nullable=False, index=True),
+                 Column("type_name", String(255), nullable=False),
+                 Column("timestamp", Float),
+                 Column("intent_name", String(255)),
+                 Column("action_name", String(255)),
+                 Column("data", Text))

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, insert, select
+from sqlalchemy import MetaData, func, insert, select
 
 from support_requests.database import open_engine
 from support_requests.erasure import erase_tracker_events
@@ -14,7 +14,7 @@ from support_requests.errors import RequestNotFoundError, RequestValidationError
 from support_requests.model import ERASED_MARKER, ErasureReport, RequestStatus
 from support_requests.store import RequestStore
 from support_requests.tables import Base, OutboxRow
-from tests.support_requests.helpers import FakeClock
+from tests.support_requests.helpers import FakeClock, events_table
 
 PERSONAL = ("Anna Berg", "Anna.Berg@acme-bio.example.org", "+46 8 123 456 78", "556036-0793",
             "Acme Biologics AB", "GMP production of an AAV vector", "conv-0001", "Secret note")
@@ -120,18 +120,6 @@ def test_purge_boundary_is_inclusive(store: RequestStore, draft, clock: FakeCloc
 def test_purge_refuses_a_bad_retention(store: RequestStore, days) -> None:
     with pytest.raises(RequestValidationError, match="retention_days"):
         store.purge(retention_days=days)
-
-
-def events_table(metadata: MetaData) -> Table:
-    """The shape of Rasa's SQL tracker store table."""
-    return Table("events", metadata,
-                 Column("id", Integer, primary_key=True),
-                 Column("sender_id", String(255), nullable=False, index=True),
-                 Column("type_name", String(255), nullable=False),
-                 Column("timestamp", Float),
-                 Column("intent_name", String(255)),
-                 Column("action_name", String(255)),
-                 Column("data", Text))
 
 
 def test_erase_tracker_events_deletes_only_those_conversations(database_url: str, store: RequestStore,

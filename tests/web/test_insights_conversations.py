@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, insert
+from sqlalchemy import MetaData, create_engine, insert
 
 from support_requests.store import RequestStore
-from tests.support_requests.helpers import make_draft
+from tests.support_requests.helpers import events_table, make_draft
 from web.insights.conversations import (MAX_TRANSCRIPT_EVENTS, PREVIEW_CHARS, TrackerReader, TrackerState,
                                         requests_for, with_requests)
 
@@ -25,14 +25,7 @@ class RasaTracker:
         self.url = f"sqlite:///{path}"
         self.engine = create_engine(self.url)
         metadata = MetaData()
-        self.events = Table("events", metadata,
-                            Column("id", Integer, primary_key=True),
-                            Column("sender_id", String(255), nullable=False, index=True),
-                            Column("type_name", String(255), nullable=False),
-                            Column("timestamp", Float),
-                            Column("intent_name", String(255)),
-                            Column("action_name", String(255)),
-                            Column("data", Text))
+        self.events = events_table(metadata)
         metadata.create_all(self.engine)
 
     def _add(self, sender: str, type_name: str, at: float, data: dict[str, Any], *, intent: str | None = None,
