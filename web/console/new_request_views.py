@@ -26,7 +26,7 @@ from support_requests.errors import RequestValidationError, StoreUnavailableErro
 from support_requests.model import Consent, RequestDraft
 from web.console.auth import check_csrf, flash, page_context, require_advisor
 from web.console.forms import FormError, check_nonce, parse_entry_ids, parse_prefill
-from web.console.view_helpers import error_page, form_text, in_thread, signed_in_advisor
+from web.console.view_helpers import error_page, form_text, signed_in_advisor
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +102,12 @@ async def new_request_submit(request: web.Request) -> web.StreamResponse:
         consent=Consent(given_at=dt.datetime.now(dt.timezone.utc), notice_version=settings.privacy_notice_version))
     try:
         async with request.app[CREATE_LOCK_KEY]:
-            created = await in_thread(store.create, draft, f"console:{advisor.username}:{nonce}")
+            created = await asyncio.to_thread(store.create, draft, f"console:{advisor.username}:{nonce}")
             if not any(note.text.startswith(CONSENT_NOTE_MARKER) for note in created.notes):
                 note = (f"{CONSENT_NOTE_MARKER}: {advisor.display_name} ({advisor.username}) collected the "
                         f"company's consent to storing its contact details (privacy notice "
                         f"{settings.privacy_notice_version}).")
-                created = await in_thread(store.add_note, created.reference, actor=advisor.username, text=note)
+                created = await asyncio.to_thread(store.add_note, created.reference, actor=advisor.username, text=note)
     except RequestValidationError as error:
         return await again({error.field: error.reason})
     except StoreUnavailableError as error:

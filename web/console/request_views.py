@@ -8,6 +8,7 @@ advisor typed. New requests: :mod:`web.console.new_request_views`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
@@ -29,7 +30,7 @@ from support_requests.model import RequestStatus, SupportRequest
 from support_requests.workflow import allowed_next
 from web.console.auth import check_csrf, current_advisor, flash, page_context, require_advisor
 from web.console.forms import PAGE_SIZE, UNASSIGNED, FormError, QueueFilters, parse_queue_filters
-from web.console.view_helpers import all_advisors, display_names, error_page, form_text, in_thread, signed_in_advisor
+from web.console.view_helpers import all_advisors, display_names, error_page, form_text, signed_in_advisor
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ async def _in_scope(request: web.Request,
     """The requests matching the status and dates, and those of them also matching the assignee, both newest
     first. The assignee is filtered here, so the queue can offer every assignee found with the other filters."""
     store = request.app[SERVICES_KEY].store
-    scope = await in_thread(store.list, status=filters.status, created_from=filters.created_from_time,
+    scope = await asyncio.to_thread(store.list, status=filters.status, created_from=filters.created_from_time,
                             created_to=filters.created_to_time)
     scope.sort(key=lambda item: (item.created_at, item.reference), reverse=True)
     if filters.assignee is None:
@@ -143,7 +144,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     wanted, note = form_text(form, "status"), form_text(form, "note")
     store = request.app[SERVICES_KEY].store
     try:
-        updated = await in_thread(store.set_status, request.match_info["reference"], wanted,
+        updated = await asyncio.to_thread(store.set_status, request.match_info["reference"], wanted,
                                   actor=advisor.username, note=note or None)
     except SupportRequestError as error:
         return await _show_request(request, error=error, values={"status_note": note})
@@ -164,7 +165,7 @@ async def assign(request: web.Request) -> web.StreamResponse:
         return await _show_request(request, error=error)
     store = request.app[SERVICES_KEY].store
     try:
-        updated = await in_thread(store.assign, request.match_info["reference"], chosen, actor=advisor.username)
+        updated = await asyncio.to_thread(store.assign, request.match_info["reference"], chosen, actor=advisor.username)
     except SupportRequestError as error:
         return await _show_request(request, error=error)
     await flash(request, f"{updated.reference} is assigned to {chosen}.")
@@ -180,7 +181,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     text = form_text(form, "text")
     store = request.app[SERVICES_KEY].store
     try:
-        updated = await in_thread(store.add_note, request.match_info["reference"], actor=advisor.username, text=text)
+        updated = await asyncio.to_thread(store.add_note, request.match_info["reference"], actor=advisor.username, text=text)
     except SupportRequestError as error:
         return await _show_request(request, error=error, values={"note_text": text})
     await flash(request, f"Note {len(updated.notes)} added to {updated.reference}.")
@@ -193,8 +194,8 @@ async def _show_request(request: web.Request, *, error: SupportRequestError | No
     engine = request.app[SERVICES_KEY].runtime.engine
     reference = request.match_info["reference"]
     try:
-        item = await in_thread(store.get, reference)
-        notifications = await in_thread(store.outbox.records, item.reference)
+        item = await asyncio.to_thread(store.get, reference)
+        notifications = await asyncio.to_thread(store.outbox.records, item.reference)
     except RequestNotFoundError as missing:
         context = await page_context(request, reference=missing.reference)
         return aiohttp_jinja2.render_template("console/request_missing.html", request, context, status=404)

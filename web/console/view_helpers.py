@@ -1,30 +1,16 @@
-"""What the console's request pages share: running blocking calls off the event loop, the advisors, form
-fields and the error page."""
+"""What the console's request pages share: the advisors, form fields and the error page."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from functools import partial
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from web.console.accounts import Advisor
 from web.console.auth import ACCOUNTS_KEY, current_advisor, page_context
-
-T = TypeVar("T")
-
-
-async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking call (the store, the accounts) in a worker thread, so a slow database never stalls other
-    requests.
-
-    Returns:
-        What ``function(*args, **kwargs)`` returns.
-    """
-    return await asyncio.to_thread(partial(function, *args, **kwargs))
 
 
 async def signed_in_advisor(request: web.Request) -> Advisor:
@@ -41,7 +27,7 @@ async def signed_in_advisor(request: web.Request) -> Advisor:
 
 async def all_advisors(request: web.Request) -> list[Advisor]:
     """Every console account (active or not), sorted by username."""
-    states = await in_thread(request.app[ACCOUNTS_KEY].list)
+    states = await asyncio.to_thread(request.app[ACCOUNTS_KEY].list)
     return [state.advisor for state in states]
 
 
