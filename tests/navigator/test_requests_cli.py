@@ -26,8 +26,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def seeded(db: str) -> list[str]:
     with RequestStore.from_url(db) as store:
-        first = store.create(make_draft(), "form-1").reference
-        second = store.create(make_draft(company_name="=HYPERLINK(\"x\")", email="b@beta.example.org",
+        first = store.create(make_draft(store.clock), "form-1").reference
+        second = store.create(make_draft(store.clock, company_name="=HYPERLINK(\"x\")", email="b@beta.example.org",
                                          conversation_id="conv-b", phone=None, org_number=None), "form-2").reference
     return [first, second]
 
@@ -53,13 +53,15 @@ def test_list_and_filter(seeded: list[str], capsys) -> None:
     assert run(capsys, "list", "--status", "closed")[1] == "no support requests\n"
 
 
-def test_show_prints_details_history_and_notifications(seeded: list[str], capsys) -> None:
+def test_show_prints_details_history_and_notifications(db: str, seeded: list[str], capsys) -> None:
     run(capsys, "set-status", seeded[0], "in_progress", "--note", "Called them.", "--by", "Eva Ek")
     code, out, _ = run(capsys, "show", seeded[0].lower())
     assert code == 0
+    with RequestStore.from_url(db) as store:
+        noted_at = store.get(seeded[0]).notes[0].at  # stamped by the store's clock when the command ran
     for expected in (f"{seeded[0]}  (in_progress)", "Anna Berg <Anna.Berg@acme-bio.example.org>",
                      "556036-0793", "routed to: contact-vecura", "vecura-gmp, flow-cytometry-flemingsberg",
-                     "1. 2026-11-25", "Eva Ek: Called them.", "Eva Ek: status: new -> in_progress",
+                     f"1. {noted_at:%Y-%m-%d %H:%M} Eva Ek: Called them.", "Eva Ek: status: new -> in_progress",
                      "company (web): status: new", "email: pending after 0 attempt(s)"):
         assert expected in out
 
