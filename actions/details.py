@@ -7,9 +7,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import slots
-from actions.presenting import contact_for, details_variables, entry_named_in, pick, position_from
+from actions.presenting import details_variables, entry_named_in, pick, position_from
 from index.catalogue import Entry, EntryType
 from index.engine import SearchEngine
+from index.routing import contact_for
 
 
 def resolve_entry(engine: SearchEngine, tracker: Tracker) -> tuple[Entry | None, int | None]:

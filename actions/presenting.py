@@ -41,16 +41,13 @@ def hit_variables(hit: Hit, rank: int) -> dict[str, str]:
 
 
 def hits_payload(need: str, hits: Sequence[Hit], filters: dict[str, object]) -> dict[str, object]:
-    """The machine-readable companion of a result list (sent as the message's custom payload)."""
+    """The machine-readable companion of a result list (sent as the message's custom payload): each hit in its
+    one JSON shape (:meth:`index.engine.Hit.to_dict`), with ``rank`` its position in the list shown."""
     return {
         "type": "search_results",
         "need": need,
         "filters": filters,
-        "hits": [
-            {"rank": i, "id": h.entry.id, "type": h.entry.type.value, "name": h.entry.name,
-             "score": round(h.score, 4), "similarity": None if h.similarity is None else round(h.similarity, 4)}
-            for i, h in enumerate(hits, start=1)
-        ],
+        "hits": [{**hit.to_dict(), "rank": position} for position, hit in enumerate(hits, start=1)],
     }
 
 
@@ -128,10 +125,3 @@ def entry_named_in(text: str, entries: Iterable[Entry], preferred: Sequence[str]
         if len(not_experts) == 1:
             return not_experts[0]
     return None
-
-
-def contact_for(entry: Entry, lookup) -> Entry | None:
-    """The expert entry to route ``entry`` to: the entry itself if it is an expert, else its ``contact``."""
-    if entry.type is EntryType.EXPERT:
-        return entry
-    return lookup(entry.contact) if entry.contact else None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from rasa_sdk import Action
 
+from actions.demand import NeedRecorder
 from actions.details import ActionShowContact, ActionShowDetails
 from actions.handoff import ActionFlagForAdvisor
 from actions.search import (ActionNoneFit, ActionRestrictSite, ActionSearchCatalogue, ActionShowFunding,
@@ -17,12 +17,10 @@ from actions.support_form import (ActionAnswerInForm, ActionAskConfirmation, Act
 from index.engine import SearchEngine
 from support_requests.store import RequestStore
 
-if TYPE_CHECKING:
-    from web.insights.recorder import DemandRecorder
 
 
 def build_actions(engine: SearchEngine, store: RequestStore, *, advisors_email: str, privacy_notice_version: str,
-                  policy: SearchPolicy = SearchPolicy(), demand: DemandRecorder | None = None) -> list[Action]:
+                  policy: SearchPolicy = SearchPolicy(), demand: NeedRecorder | None = None) -> list[Action]:
     """One instance of every custom action, sharing the engine and the store.
 
     ``demand``, when given, notes unmet needs (weak matches, "none of these fit") for the console.

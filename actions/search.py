@@ -6,20 +6,19 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import slots
+from actions.demand import NeedRecorder
 from actions.presenting import echo, hit_variables, hits_payload
 from index.catalogue import EntryType, Site
 from index.engine import Hit, SearchEngine, SearchFilters
 from index.errors import QueryError
 
-if TYPE_CHECKING:  # only for annotations: the actions never import the web package
-    from web.insights.recorder import DemandRecorder
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +124,7 @@ class ActionSearchCatalogue(_SearchAction):
     """
 
     def __init__(self, engine: SearchEngine, policy: SearchPolicy = SearchPolicy(),
-                 demand: DemandRecorder | None = None):
+                 demand: NeedRecorder | None = None):
         super().__init__(engine, policy)
         self.demand = demand
 
@@ -187,7 +186,7 @@ class ActionNoneFit(_SearchAction):
     results or an advisor."""
 
     def __init__(self, engine: SearchEngine, policy: SearchPolicy = SearchPolicy(),
-                 demand: DemandRecorder | None = None):
+                 demand: NeedRecorder | None = None):
         super().__init__(engine, policy)
         self.demand = demand
 

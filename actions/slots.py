@@ -1,15 +1,17 @@
 """Slot and entity names shared by the actions and the domain."""
 
-NEED = "need"
+from support_requests.conversations import HANDOFF_SLOT, HITS_SLOT, NEED_SLOT
+
+NEED = NEED_SLOT
 AWAITING_CLARIFICATION = "awaiting_clarification"
 SITE = "site"
 ENTRY_TYPES = "entry_types"
 POSITION = "position"
 REFERENCE = "reference"
-LAST_HITS = "last_hits"
+LAST_HITS = HITS_SLOT
 SHOWN_IDS = "shown_ids"
 SELECTED_ENTRY = "selected_entry"
-HANDOFF_REQUESTED = "handoff_requested"
+HANDOFF_REQUESTED = HANDOFF_SLOT
 
 COMPANY_NAME = "company_name"
 CONTACT_PERSON = "contact_person"

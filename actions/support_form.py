@@ -14,8 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import slots
-from actions.presenting import contact_for
 from index.engine import SearchEngine
+from index.routing import route_request
 from support_requests.errors import RequestValidationError, SupportRequestError
 from support_requests.model import Consent, RequestDraft
 from support_requests.store import RequestStore
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 FORM = "support_request_form"
 MAX_TRIES = 3
 NOT_GIVEN = "-"
-FALLBACK_CONTACT = "contact-slt-advisors"
 _SKIP = re.compile(r"^\s*(skip|no|none|nope|n/a|-|hoppa över|nej|inget|ingen)\s*[.!]?\s*$", re.IGNORECASE)
 _YES = re.compile(r"^\s*(yes|y|ok|okay|sure|yes please|of course|ja|japp|gärna|absolut)\b", re.IGNORECASE)
 _NO = re.compile(r"^\s*(no|n|nope|no thanks|nej|nej tack)\b", re.IGNORECASE)
@@ -244,23 +243,14 @@ class ActionSubmitSupportRequest(Action):
     def name(self) -> str:
         return "action_submit_support_request"
 
-    def _routing(self, chosen: list[str]):
-        for entry_id in chosen:
-            entry = self.engine.entry(entry_id)
-            contact = contact_for(entry, self.engine.entry) if entry else None
-            if contact is not None:
-                return contact
-        return self.engine.entry(FALLBACK_CONTACT)
-
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         chosen = list(tracker.get_slot(slots.CHOSEN_ENTRIES) or [])
-        contact = self._routing(chosen)
-        contact_email = contact.email if contact else self.advisors_email
+        route = route_request(chosen, self.engine.entry, self.advisors_email)
         if (tracker.get_slot(slots.FORM_FAILURES) or 0) >= MAX_TRIES:
             dispatcher.utter_message(response="utter_too_many_tries")
             return _reset_form()
         if tracker.get_slot(slots.CONSENT) == "no":
-            dispatcher.utter_message(response="utter_no_consent", contact_email=contact_email)
+            dispatcher.utter_message(response="utter_no_consent", contact_email=route.email)
             return _reset_form()
         if tracker.get_slot(slots.CONFIRMATION) != "confirm":
             dispatcher.utter_message(response="utter_request_cancelled")
@@ -273,8 +263,8 @@ class ActionSubmitSupportRequest(Action):
             org_number=None if tracker.get_slot(slots.ORG_NUMBER) in (None, NOT_GIVEN) else tracker.get_slot(slots.ORG_NUMBER),
             need_summary=tracker.get_slot(slots.NEED_SUMMARY),
             entry_ids=chosen,
-            routed_contact=contact.id if contact else FALLBACK_CONTACT,
-            routed_contact_email=contact_email,
+            routed_contact=route.contact_id,
+            routed_contact_email=route.email,
             channel=tracker.get_latest_input_channel() or "rest",
             conversation_id=tracker.sender_id,
             consent=Consent(given_at=dt.datetime.now(dt.timezone.utc), notice_version=self.privacy_notice_version),

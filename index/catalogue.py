@@ -127,6 +127,12 @@ class Entry:
     how_to_apply: str = ""
     source: str = field(default="", compare=False)
 
+    def identity(self) -> dict[str, Any]:
+        """What identifies the entry and where it is, as every list of entries and every hit publishes it:
+        ``id``, ``name``, ``type``, ``organisation``, ``site`` (the value) and ``site_label`` (its name)."""
+        return {"id": self.id, "name": self.name, "type": self.type.value, "organisation": self.organisation,
+                "site": self.site.value, "site_label": self.site.label}
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the record's fields (dates as ISO strings, enums as their values)."""
         data = asdict(self)

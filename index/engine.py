@@ -12,6 +12,7 @@ from index.catalogue import Entry, EntryType, Site
 from index.embedding import Embedder
 from index.explain import Explanation, shared_terms, shorten
 from index.fusion import best_possible_score, reciprocal_rank_fusion
+from index.routing import contact_id
 from index.store import IndexState
 from index.text import Term, TextProcessor, clean_query
 
@@ -90,16 +91,22 @@ class Hit:
     explanation: Explanation
 
     def to_dict(self) -> dict[str, object]:
-        """The JSON form used by the command line and the web service."""
+        """The one JSON form of a hit: the command line, the console and the API all publish this.
+
+        ``site`` is the machine value (``flemingsberg``), ``site_label`` its name for people; ``score`` the
+        fused rank score in [0, 1] (1: ranked first by both retrievers); ``similarity`` the cosine similarity
+        of the need and the entry's best passage (``None`` when the dense side did not score it); ``reason``
+        the passage shown as the reason; ``terms`` the need's words the entry shares; ``contact`` the id of
+        the expert entry requests about this entry go to, or ``None``.
+        """
         return {
-            "id": self.entry.id,
-            "type": self.entry.type.value,
-            "name": self.entry.name,
-            "organisation": self.entry.organisation,
-            "site": self.entry.site.label,
+            "rank": self.rank,
+            **self.entry.identity(),
             "score": round(self.score, 4),
             "similarity": None if self.similarity is None else round(self.similarity, 4),
-            "why": self.explanation.to_dict(),
+            "reason": self.explanation.passage,
+            "terms": list(self.explanation.terms),
+            "contact": contact_id(self.entry),
         }
 
 

@@ -139,3 +139,23 @@ class TextProcessor:
         if current:
             passages.append(" ".join(current))
         return passages
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis when cut.
+
+    Args:
+        text: any text; white space is collapsed first.
+        limit: the longest result, at least 2.
+
+    Returns:
+        The text itself when short enough.
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:") + "…"

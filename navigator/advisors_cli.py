@@ -21,7 +21,7 @@ from navigator.cli_errors import Handler, guarded
 from navigator.settings import Settings
 
 if TYPE_CHECKING:  # the stores are imported when a command runs, so the rest of the CLI never depends on them
-    from web.console.accounts import AccountStore
+    from support_requests.accounts import AccountStore
 
 
 
@@ -65,8 +65,8 @@ def add_advisors_commands(subparsers: argparse._SubParsersAction) -> None:
 @contextmanager
 def open_account_store(settings: Settings) -> Iterator[AccountStore]:
     """The account store on ``settings.database_url`` (migrated), closed afterwards, with the lock-out settings."""
-    from navigator.requests_cli import open_request_store
-    from web.console.accounts import AccountStore
+    from navigator.stores import open_request_store
+    from support_requests.accounts import AccountStore
 
     store = open_request_store(settings)
     try:
@@ -95,7 +95,7 @@ def read_password(from_stdin: bool) -> str:
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from web.console.accounts import AccountError
+    from support_requests.accounts import AccountError
 
     return AccountError, PasswordInputError
 
@@ -106,7 +106,7 @@ def _guarded(handler: Handler) -> Handler:
 
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:
-    from web.console.accounts import validate_display_name, validate_password, validate_role, validate_username
+    from support_requests.accounts import validate_display_name, validate_password, validate_role, validate_username
 
     # Everything is checked before the password is asked for, and the password before the database is opened.
     username, name = validate_username(args.username), validate_display_name(args.name)
@@ -157,7 +157,7 @@ def _unlock(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _set_password(args: argparse.Namespace, settings: Settings) -> int:
-    from web.console.accounts import validate_password
+    from support_requests.accounts import validate_password
 
     with open_account_store(settings) as accounts:
         accounts.get(args.username)  # an unknown account is reported before the password is asked for

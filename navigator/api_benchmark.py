@@ -116,7 +116,7 @@ def run_api_benchmark(settings: Settings, *, sequential: int = 100, clients: int
 def _serving(settings: Settings, folder: Path) -> Iterator[tuple[str, str]]:
     """The service on a free port with a scratch database in ``folder``; yields its URL and a reader token."""
     from support_requests.store import RequestStore
-    from web.api.tokens import TokenStore
+    from support_requests.tokens import TokenStore
 
     database_url = f"sqlite:///{folder / 'requests.db'}"
     with RequestStore.from_url(database_url) as store:

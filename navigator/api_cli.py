@@ -16,7 +16,7 @@ from navigator.cli_errors import Handler, guarded
 from navigator.settings import Settings
 
 if TYPE_CHECKING:  # the stores are imported when a command runs, so the rest of the CLI never depends on them
-    from web.api.tokens import TokenInfo, TokenStore
+    from support_requests.tokens import TokenInfo, TokenStore
 
 
 ROLES = ("reader", "advisor")
@@ -50,15 +50,15 @@ def add_api_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def open_token_store(settings: Settings) -> tuple[TokenStore, Callable[[], None]]:
     """The token store on ``settings.database_url`` (migrated), and the function that closes it."""
-    from navigator.requests_cli import open_request_store
-    from web.api.tokens import TokenStore
+    from navigator.stores import open_request_store
+    from support_requests.tokens import TokenStore
 
     store = open_request_store(settings)
     return TokenStore(store.engine), store.close
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from web.api.tokens import TokenInputError
+    from support_requests.tokens import TokenInputError
 
     return (TokenInputError,)
 
@@ -69,7 +69,7 @@ def _guarded(handler: Handler) -> Handler:
 
 
 def _name(text: str) -> str:
-    from web.api.tokens import TokenInputError, validate_name
+    from support_requests.tokens import TokenInputError, validate_name
 
     try:
         return validate_name(text)

@@ -1,57 +1,26 @@
-"""``navigator requests ...``: the advisors' command line for support requests, and the store's wiring.
-
-:func:`open_request_store` and :func:`outbox_worker` build the store and the
-delivery worker from :class:`~navigator.settings.Settings`; the assistant's
-action server uses the same two functions. Errors the store raises on purpose
-end as one line on standard error and exit status 1, with nothing changed.
+"""``navigator requests ...``: the advisors' command line for support requests. It parses arguments and prints;
+the store comes from :mod:`navigator.wiring`, the CSV from :mod:`support_requests.projection`, erasure across
+stores from :mod:`support_requests.retention`. Errors the store raises on purpose end as one line on standard
+error and exit status 1, with nothing changed.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from navigator.cli_errors import Handler, guarded
 from navigator.settings import Settings
+from navigator.stores import open_request_store, outbox_worker
+from support_requests.projection import csv_row, write_csv
+from support_requests.retention import erase_conversations, purge_expired
 
-if TYPE_CHECKING:  # the store is imported when a command runs, so the rest of the CLI never depends on it
+if TYPE_CHECKING:
     from support_requests.model import ErasureReport, RequestStatus, SupportRequest
     from support_requests.store import RequestStore
-    from support_requests.worker import OutboxWorker
-
-
-CSV_COLUMNS = ("reference", "created_at", "status", "channel", "company_name", "contact_person", "email", "phone",
-               "org_number", "entry_ids", "routed_contact", "assignee", "closed_at", "erased_at", "need_summary")
-
-
-def open_request_store(settings: Settings) -> RequestStore:
-    """The store at ``settings.database_url``, migrated and ready, notifying the configured mailboxes."""
-    from support_requests.model import Recipients
-    from support_requests.store import RequestStore
-
-    recipients = Recipients(advisors_email=settings.advisors_email, webhook_url=settings.webhook_url or None)
-    return RequestStore.from_url(settings.database_url, recipients=recipients)
-
-
-def outbox_worker(settings: Settings, store: RequestStore) -> OutboxWorker:
-    """A delivery worker for ``store``'s outbox: SMTP when ``smtp_host`` is set, the webhook when its URL is."""
-    from support_requests.mailer import SmtpMailer, SmtpSettings
-    from support_requests.webhook import WebhookSender
-    from support_requests.worker import OutboxWorker
-
-    deliverers: list = []
-    if settings.smtp_host:
-        deliverers.append(SmtpMailer(SmtpSettings(
-            host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
-            starttls=settings.smtp_starttls, user=settings.smtp_user, password=settings.smtp_password)))
-    if settings.webhook_url:
-        deliverers.append(WebhookSender(settings.webhook_secret))
-    return OutboxWorker(store.outbox, deliverers)
 
 
 def add_requests_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -217,101 +186,21 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def write_csv(out: TextIO, rows: list[dict[str, str]]) -> None:
-    """Write a header of :data:`CSV_COLUMNS` and ``rows`` (from :func:`csv_row`) to ``out``.
-
-    Used by ``navigator requests export`` and the console's CSV export.
-    """
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-
-
-def csv_row(request: SupportRequest) -> dict[str, str]:
-    """One request as a CSV row: every column of :data:`CSV_COLUMNS` as text made spreadsheet-safe."""
-    values = {
-        "reference": request.reference,
-        "created_at": request.created_at.isoformat(),
-        "status": request.status.value,
-        "channel": request.channel,
-        "company_name": request.company_name,
-        "contact_person": request.contact_person,
-        "email": request.email or "",
-        "phone": request.phone or "",
-        "org_number": request.org_number or "",
-        "entry_ids": " ".join(request.entry_ids),
-        "routed_contact": request.routed_contact,
-        "assignee": request.assignee or "",
-        "closed_at": request.closed_at.isoformat() if request.closed_at else "",
-        "erased_at": request.erased_at.isoformat() if request.erased_at else "",
-        "need_summary": request.need_summary,
-    }
-    return {key: spreadsheet_safe(value) for key, value in values.items()}
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Text a spreadsheet will not run as a formula (a leading = + - @ gets a quote in front)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _erase(args: argparse.Namespace, settings: Settings) -> int:
     with open_request_store(settings) as store:
         report = store.erase(email=args.email, reference=args.reference)
-    if not report.references:
-        print("nothing to erase: no request with personal data matches")
-        return 0
-    print(f"erased the personal data of {len(report)} request(s): {', '.join(report.references)}")
-    _erase_conversations(report, settings)
+        if not report.references:
+            print("nothing to erase: no request with personal data matches")
+            return 0
+        print(f"erased the personal data of {len(report)} request(s): {', '.join(report.references)}")
+        _erase_conversations(report, settings, store)
     return 0
-
-
-def purge_expired(settings: Settings, store: RequestStore, retention_days: int | None = None) -> tuple[ErasureReport, int]:
-    """Erase requests closed longer than the retention period, and their conversations in the tracker store;
-    delete the unmet needs noted that long ago or longer.
-
-    Returns:
-        What was erased, and how many tracker events were deleted.
-    """
-    from web.insights.demand import DemandLog
-
-    days = settings.retention_days if retention_days is None else retention_days
-    report = store.erase_expired(days)
-    DemandLog(store.engine, clock=store.clock).purge(days)
-    return report, erase_conversation_events(settings, report.conversation_ids, store=store)
-
-
-def erase_conversation_events(settings: Settings, conversation_ids: Sequence[str], *,
-                              store: RequestStore | None = None) -> int:
-    """Delete the conversations' events from the assistant's tracker store, and the unmet needs they noted.
-
-    Args:
-        conversation_ids: Rasa sender ids.
-        store: the request store holding the unmet needs (default: the database at ``settings.database_url``).
-
-    Returns:
-        How many tracker events were deleted; 0 when the tracker store holds none yet.
-    """
-    from support_requests.database import open_engine
-    from support_requests.erasure import erase_tracker_events, tracker_has_events
-    from web.insights.demand import DemandLog
-
-    if not conversation_ids:
-        return 0
-    engine = store.engine if store is not None else open_engine(settings.database_url)
-    try:
-        DemandLog(engine).erase_conversations(conversation_ids)
-    finally:
-        if store is None:
-            engine.dispose()
-    if not tracker_has_events(settings.tracker_db_url):
-        return 0
-    return erase_tracker_events(settings.tracker_db_url, conversation_ids)
 
 
 def _purge(args: argparse.Namespace, settings: Settings) -> int:
     days = settings.retention_days if args.retention_days is None else args.retention_days
     with open_request_store(settings) as store:
-        report, deleted = purge_expired(settings, store, days)
+        report, deleted = purge_expired(store, settings.tracker_db_url, days)
     print(f"erased the personal data of {len(report)} request(s) closed more than {days} day(s) ago"
           + (f": {', '.join(report.references)}" if report.references else ""))
     if report.conversation_ids:
@@ -319,10 +208,10 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _erase_conversations(report: ErasureReport, settings: Settings) -> None:
+def _erase_conversations(report: ErasureReport, settings: Settings, store: RequestStore) -> None:
     if not report.conversation_ids:
         return
-    deleted = erase_conversation_events(settings, report.conversation_ids)
+    deleted = erase_conversations(store.engine, settings.tracker_db_url, report.conversation_ids)
     if deleted:
         print(f"deleted {deleted} tracker event(s) of {len(report.conversation_ids)} conversation(s)")
     else:

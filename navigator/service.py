@@ -1,7 +1,7 @@
 """The Navigator web service: one aiohttp process that loads the model and the index once and answers
-Rasa's action calls at ``/webhook`` (the protocol of rasa-sdk's action server), with ``/health``.
-
-Later parts of the product (the advisors' API and pages) are added to this same application.
+Rasa's action calls at ``/webhook`` (the protocol of rasa-sdk's action server), with ``/health``, and serves
+the web faces (:mod:`web`): the website, the advisors' console and the API. Everything they use is built once,
+by :func:`navigator.wiring.open_services`, here in the app factory.
 """
 
 from __future__ import annotations
@@ -13,19 +13,16 @@ import zlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
-from actions.registry import build_actions
-from navigator.context import SERVICES_KEY, SETTINGS_KEY, Services
-from navigator.runtime import Runtime, open_runtime
 from navigator.settings import Settings
-from navigator.requests_cli import open_request_store, outbox_worker, purge_expired
+from navigator.stores import outbox_worker
+from navigator.wiring import open_services, web_settings
 from support_requests.errors import SupportRequestError
+from support_requests.retention import purge_expired
 from support_requests.store import RequestStore
 from web import setup_web
-from web.insights.demand import DemandLog
-from web.insights.recorder import DemandRecorder
+from web.services import SERVICES_KEY, SETTINGS_KEY, Services
 
 log = logging.getLogger(__name__)
 
@@ -33,44 +30,37 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 RETENTION_INTERVAL_SECONDS = 6 * 3600
 
 
-__all__ = ["SERVICES_KEY", "SETTINGS_KEY", "Services", "create_app", "serve"]
+def create_app(settings: Settings, *, services: Services | None = None) -> web.Application:
+    """The service: Rasa's action endpoint, the website, the console, the API and the metrics.
 
+    Args:
+        settings: the settings.
+        services: built by the caller (tests, with fakes), who also closes them; otherwise they are built
+            at start-up by :func:`navigator.wiring.open_services` and closed at shutdown.
 
-def build_executor(runtime: Runtime, store: RequestStore, settings: Settings,
-                   demand: DemandRecorder | None = None) -> ActionExecutor:
-    """Rasa's action executor with every action registered; ``demand`` notes unmet needs (none: not noted)."""
-    executor = ActionExecutor()
-    for action in build_actions(runtime.engine, store, advisors_email=settings.advisors_email,
-                                privacy_notice_version=settings.privacy_notice_version, demand=demand):
-        executor.register_action(action)
-    return executor
-
-
-def create_app(settings: Settings, *, runtime: Runtime | None = None, store: RequestStore | None = None) -> web.Application:
-    """The service. ``runtime`` and ``store`` may be passed in (tests); otherwise they are opened at start-up."""
+    Raises:
+        SettingsError: when the session key cannot be read or created.
+    """
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[SETTINGS_KEY] = settings
+    app[SETTINGS_KEY] = web_settings(settings)
 
-    async def services(app: web.Application) -> AsyncIterator[None]:
-        loaded = runtime or await asyncio.to_thread(open_runtime, settings)
-        # Opening the store applies any pending database migrations.
-        opened = store or await asyncio.to_thread(open_request_store, settings)
-        demand = DemandRecorder(DemandLog(opened.engine, clock=opened.clock))
-        app[SERVICES_KEY] = Services(loaded, opened, build_executor(loaded, opened, settings, demand))
-        worker = outbox_worker(settings, opened)
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        opened = services or await asyncio.to_thread(open_services, settings)
+        app[SERVICES_KEY] = opened
+        worker = outbox_worker(settings, opened.store)
         background = [asyncio.create_task(worker.run(), name="outbox"),
-                      asyncio.create_task(_retention(settings, opened), name="retention")]
-        log.info("Navigator service ready: %d catalogue entries", len(loaded.engine))
+                      asyncio.create_task(_retention(settings, opened.store), name="retention")]
+        log.info("Navigator service ready: %d catalogue entries", len(opened.engine))
         yield
         worker.stop()
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         await worker.aclose()
-        if store is None:
+        if services is None:
             opened.close()
 
-    app.cleanup_ctx.append(services)
+    app.cleanup_ctx.append(lifetime)
     app.router.add_get("/health", health)
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/actions", list_actions)
@@ -82,7 +72,8 @@ async def _retention(settings: Settings, store: RequestStore) -> None:
     """Erase the personal data of requests closed longer than the retention period, at start and every six hours."""
     while True:
         try:
-            report, _ = await asyncio.to_thread(purge_expired, settings, store)
+            report, _ = await asyncio.to_thread(purge_expired, store, settings.tracker_db_url,
+                                                settings.retention_days)
             if report.references:
                 log.info("retention: erased the personal data of %s", ", ".join(report.references))
         except SupportRequestError as exc:
@@ -92,7 +83,7 @@ async def _retention(settings: Settings, store: RequestStore) -> None:
 
 async def health(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
-    return web.json_response({"status": "ok", "entries": len(services.runtime.engine)})
+    return web.json_response({"status": "ok", "entries": len(services.engine)})
 
 
 async def webhook(request: web.Request) -> web.Response:

@@ -178,7 +178,7 @@ class ErasureReport:
         references: the requests whose personal data was erased, sorted.
         conversation_ids: their distinct conversation ids, sorted, so the caller can
             also delete those conversations' tracker events
-            (:func:`support_requests.erasure.erase_tracker_events`).
+            (:func:`support_requests.conversations.erase_tracker_events`).
     """
 
     references: tuple[str, ...] = ()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from support_requests.model import SupportRequest
+from support_requests.projection import WEBHOOK_FIELDS, request_record
 
 EMAIL = "email"
 WEBHOOK = "webhook"
@@ -92,22 +93,10 @@ def advisors_email(request: SupportRequest, recipient: str) -> Notification:
 
 
 def webhook_document(request: SupportRequest, url: str) -> Notification:
-    """The JSON document a CRM receives (the sender adds ``delivery_id`` when posting)."""
-    return Notification(WEBHOOK, url, {
-        "event": WEBHOOK_EVENT,
-        "reference": request.reference,
-        "created_at": request.created_at.isoformat(),
-        "status": request.status.value,
-        "channel": request.channel,
-        "company_name": request.company_name,
-        "contact_person": request.contact_person,
-        "email": request.email,
-        "phone": request.phone,
-        "org_number": request.org_number,
-        "need_summary": request.need_summary,
-        "entry_ids": list(request.entry_ids),
-        "routed_contact": request.routed_contact,
-    })
+    """The JSON document a CRM receives: the event and the request's :data:`~support_requests.projection.WEBHOOK_FIELDS`
+    (the sender adds ``delivery_id`` when posting)."""
+    record = request_record(request)
+    return Notification(WEBHOOK, url, {"event": WEBHOOK_EVENT, **{name: record[name] for name in WEBHOOK_FIELDS}})
 
 
 def creation_notifications(request: SupportRequest, contact_mailbox: str, advisors_mailbox: str,

@@ -278,7 +278,7 @@ class RequestStore:
 
         Returns:
             The references erased and their conversation ids (delete their tracker
-            events with :func:`support_requests.erasure.erase_tracker_events`).
+            events with :func:`support_requests.conversations.erase_tracker_events`).
 
         Raises:
             RequestValidationError: for neither or both arguments, or a malformed email.

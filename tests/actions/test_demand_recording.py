@@ -14,8 +14,8 @@ from actions.registry import build_actions
 from actions.search import ActionNoneFit, ActionSearchCatalogue, SearchPolicy
 from support_requests.store import RequestStore
 from tests.actions.conftest import make_tracker, responses, slot_events
-from web.insights.demand import DemandLog, UnmetReason
-from web.insights.recorder import DemandRecorder
+from support_requests.demand import DemandLog, UnmetReason
+from support_requests.recorder import DemandRecorder
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from index.catalogue import load_catalogue
 from navigator.launcher import Stack
 from navigator.settings import PROJECT_ROOT, Settings
 from support_requests.store import RequestStore
-from web.console.accounts import AccountStore
+from support_requests.accounts import AccountStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.browser]
 

@@ -29,7 +29,7 @@ def test_every_hit_is_explained_briefly(sample_engine: SearchEngine) -> None:
         assert len(hit.explanation.passage) <= MAX_PASSAGE_CHARS + 1
     best = sample_engine.search("cell sorting with flow cytometry", top=1)[0]
     assert {"sorting", "flow", "cytometry"} <= set(best.explanation.terms)
-    assert best.to_dict()["why"]["terms"] == list(best.explanation.terms)
+    assert best.to_dict()["terms"] == list(best.explanation.terms)
 
 
 @pytest.mark.parametrize(

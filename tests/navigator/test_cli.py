@@ -56,8 +56,8 @@ def test_search_json_has_the_documented_fields(configured: Path, capsys) -> None
     code, out, _ = run(capsys, "search", "GMP manufacturing", "--top", "2", "--json")
     hits = json.loads(out)
     assert code == 0 and len(hits) == 2 and hits[0]["id"] == "vecura-gmp"
-    assert set(hits[0]) >= {"id", "type", "name", "organisation", "site", "score", "why"}
-    assert hits[0]["site"] == "Flemingsberg" and hits[0]["why"]["passage"]
+    assert set(hits[0]) >= {"id", "type", "name", "organisation", "site", "site_label", "score", "reason", "terms"}
+    assert hits[0]["site_label"] == "Flemingsberg" and hits[0]["reason"]
 
 
 def test_search_filters_from_the_command_line(configured: Path, capsys) -> None:

@@ -10,6 +10,7 @@ import pytest
 from index.catalogue import load_catalogue
 from navigator.runtime import Runtime
 from navigator.service import create_app
+from navigator.wiring import open_services
 from navigator.settings import Settings
 from support_requests.store import RequestStore
 
@@ -21,8 +22,9 @@ async def client(aiohttp_client, tmp_path, sample_dir, sample_engine, embedder, 
                                   "NAVIGATOR_SESSION_KEY_FILE": str(tmp_path / "session.key")})
     runtime = Runtime(settings, load_catalogue(sample_dir), embedder, processor, sample_engine, None)
     store = RequestStore.from_url(settings.database_url)
-    yield await aiohttp_client(create_app(settings, runtime=runtime, store=store))
-    store.close()
+    services = open_services(settings, runtime=runtime, store=store)
+    yield await aiohttp_client(create_app(settings, services=services))
+    services.close()
 
 
 def action_call(action: str, text: str, intent: str = "describe_need", slots: dict | None = None) -> dict:

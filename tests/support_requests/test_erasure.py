@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import MetaData, func, insert, select
 
 from support_requests.database import open_engine
-from support_requests.erasure import erase_tracker_events
+from support_requests.conversations import erase_tracker_events
 from support_requests.errors import RequestNotFoundError, RequestValidationError, SupportRequestError
 from support_requests.model import ERASED_MARKER, ErasureReport, RequestStatus
 from support_requests.store import RequestStore

@@ -17,9 +17,10 @@ from cryptography.fernet import Fernet
 from index.catalogue import load_catalogue
 from navigator.runtime import Runtime
 from navigator.service import create_app
+from navigator.wiring import open_services
 from navigator.settings import Settings
 from support_requests.store import RequestStore
-from web.api.tokens import TokenStore
+from support_requests.tokens import TokenStore
 
 
 @dataclass
@@ -50,14 +51,14 @@ def api_settings(tmp_path: Path) -> Settings:
 async def api(aiohttp_client, tmp_path, sample_dir, sample_engine, embedder, processor) -> ApiWorld:
     settings = api_settings(tmp_path)
     runtime = Runtime(settings, load_catalogue(sample_dir), embedder, processor, sample_engine, None)
-    store = RequestStore.from_url(settings.database_url)
-    tokens = TokenStore(store.engine)
+    services = open_services(settings, runtime=runtime, store=RequestStore.from_url(settings.database_url))
+    store, tokens = services.store, services.tokens
     reader, advisor, revoked = (tokens.create("crm-reader", "reader"), tokens.create("crm-advisor", "advisor"),
                                 tokens.create("old-client", "advisor"))
     tokens.revoke("old-client")
-    client = await aiohttp_client(create_app(settings, runtime=runtime, store=store))
+    client = await aiohttp_client(create_app(settings, services=services))
     yield ApiWorld(client, store, tokens, reader, advisor, revoked)
-    store.close()
+    services.close()
 
 
 def new_request_body(**overrides: Any) -> dict[str, Any]:

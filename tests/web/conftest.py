@@ -13,7 +13,6 @@ cookie jar (rightly) never sends a Secure cookie there. The session key is a fre
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,10 +27,11 @@ from cryptography.fernet import Fernet
 from index.catalogue import load_catalogue
 from navigator.runtime import Runtime
 from navigator.service import create_app
+from navigator.wiring import open_services
 from navigator.settings import Settings
 from support_requests.store import RequestStore
-from web.console.accounts import AccountStore, Advisor
-from web.console.auth import ACCOUNTS_KEY
+from web.services import Services
+from support_requests.accounts import AccountStore, Advisor
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 """Cheap argon2 parameters, so that tests do not spend 50 ms per hash."""
@@ -117,25 +117,24 @@ async def console_factory(aiohttp_client, tmp_path, sample_dir, sample_engine, e
     ``prepare(app)`` runs before the server starts (to add a test route); ``environment`` holds more
     ``NAVIGATOR_*`` settings (see :func:`web_settings`). Call it once per test.
     """
-    stores: list[RequestStore] = []
+    opened: list[Services] = []
 
     async def build(prepare: Callable[[web.Application], None] | None = None, **environment: str) -> ConsoleWorld:
         settings = web_settings(tmp_path, **environment)
         runtime = Runtime(settings, load_catalogue(sample_dir), embedder, processor, sample_engine, None)
-        store = RequestStore.from_url(settings.database_url)
-        stores.append(store)
-        accounts = AccountStore(store.engine, hasher=FAST_HASHER, max_failures=settings.signin_max_failures,
-                                lockout=dt.timedelta(minutes=settings.signin_lockout_minutes))
-        app = create_app(settings, runtime=runtime, store=store)
-        app[ACCOUNTS_KEY] = accounts
+        services = open_services(settings, runtime=runtime, store=RequestStore.from_url(settings.database_url),
+                                 password_hasher=FAST_HASHER)
+        opened.append(services)
+        app = create_app(settings, services=services)
         if prepare is not None:
             prepare(app)
         client = await aiohttp_client(app)
-        return ConsoleWorld(client=client, app=app, settings=settings, store=store, accounts=accounts)
+        return ConsoleWorld(client=client, app=app, settings=settings, store=services.store,
+                            accounts=services.accounts)
 
     yield build
-    for store in stores:
-        store.close()
+    for services in opened:
+        services.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from navigator.settings import Settings, SettingsError
 from support_requests.store import RequestStore
 from support_requests.tables import AdvisorRow
 from tests.web.conftest import FAST_HASHER, PASSWORD
-from web.console.accounts import (
+from support_requests.accounts import (
     SIGNIN_REFUSED_MESSAGE,
     AccountNotFoundError,
     AccountStore,
@@ -25,7 +25,7 @@ from web.console.accounts import (
     DuplicateAccountError,
     SignInRefusedError,
 )
-from web.console.sessions import session_key
+from navigator.session_key import session_key
 
 
 class FakeClock:

@@ -9,7 +9,7 @@ from aiohttp import web
 from yarl import URL
 
 from tests.web.conftest import PASSWORD, ConsoleWorld, csrf_from
-from web.console.accounts import SIGNIN_REFUSED_MESSAGE
+from support_requests.accounts import SIGNIN_REFUSED_MESSAGE
 from web.console.auth import page_context, require_admin
 from web.console.sessions import COOKIE_NAME
 

@@ -9,7 +9,7 @@ import pytest
 
 from navigator import advisors_cli, cli
 from support_requests.store import RequestStore
-from web.console.accounts import AccountStore, SignInRefusedError
+from support_requests.accounts import AccountStore, SignInRefusedError
 
 PASSWORD = "correct horse battery"
 

@@ -301,7 +301,7 @@ async def test_csv_export_uses_the_cli_columns_and_neutralises_formulas(signed_i
     assert response.headers["Content-Disposition"].startswith('attachment; filename="support-requests-')
     assert response.headers["Cache-Control"] == "no-store"
     rows = list(csv.DictReader(io.StringIO(await response.text())))
-    from navigator.requests_cli import CSV_COLUMNS
+    from support_requests.projection import CSV_COLUMNS
 
     assert list(rows[0].keys()) == list(CSV_COLUMNS) and len(rows) == 1
     assert rows[0]["reference"] == formula and rows[0]["company_name"] == "'=HYPERLINK(\"http://evil.example\")"

@@ -30,11 +30,13 @@ async def test_live_search_returns_ranked_matches_with_explanations(signed_in: C
     status, body = await search(signed_in, q="GMP manufacturing of viral vectors")
     assert status == 200 and body["query"] == "GMP manufacturing of viral vectors"
     best = body["hits"][0]
-    assert best["id"] == "vecura-gmp" and best["name"] == "Vecura" and best["site"] == "Flemingsberg"
-    assert best["score"] == 1.0 and "GMP" in best["why"]["terms"] and "viral vectors" in best["why"]["passage"]
+    assert best["id"] == "vecura-gmp" and best["name"] == "Vecura" and best["site"] == "flemingsberg" and best["site_label"] == "Flemingsberg"
+    assert best["score"] == 1.0 and "GMP" in best["terms"] and "viral vectors" in best["reason"]
     assert best["entry_url"] == "/console/entries/vecura-gmp"
-    assert best["contact"] == {"id": "contact-desk", "name": "Contact Desk", "role": "Business developer",
-                               "email": "contact-desk@example.org"}
+    assert best["contact"] == "contact-desk"
+    assert best["contact_details"] == {"id": "contact-desk", "name": "Contact Desk", "role": "Business developer",
+                                       "organisation": best["contact_details"]["organisation"],
+                                       "email": "contact-desk@example.org"}
     scores = [hit["score"] for hit in body["hits"]]
     assert scores == sorted(scores, reverse=True) and len(body["hits"]) <= 10
 
@@ -50,7 +52,7 @@ async def test_the_type_filter(signed_in: ConsoleWorld) -> None:
 
 async def test_the_site_filter_accepts_names_people_use(signed_in: ConsoleWorld) -> None:
     status, body = await search(signed_in, q="flow cytometry cell sorting", site="solna")
-    assert status == 200 and body["hits"] and {hit["site"] for hit in body["hits"]} == {"Hagastaden/Solna"}
+    assert status == 200 and body["hits"] and {hit["site_label"] for hit in body["hits"]} == {"Hagastaden/Solna"}
     assert body["hits"][0]["id"] == "flow-biomedicum"
 
 
@@ -61,7 +63,7 @@ async def test_filters_may_repeat_and_combine(signed_in: ConsoleWorld) -> None:
     assert response.status == 200
     assert {hit["id"] for hit in body["hits"]} >= {"flow-flemingsberg", "flow-biomedicum"}
     assert {hit["type"] for hit in body["hits"]} == {"facility"}
-    assert "Elsewhere in Sweden" not in {hit["site"] for hit in body["hits"]}
+    assert "Elsewhere in Sweden" not in {hit["site_label"] for hit in body["hits"]}
 
 
 async def test_top_limits_the_matches(signed_in: ConsoleWorld) -> None:

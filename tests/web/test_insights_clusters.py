@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from tests.fakes import HashingEmbedder
-from web.insights.clusters import NeedGroup, group_needs, shorten
-from web.insights.demand import UnmetNeed, UnmetReason
+from index.text import shorten
+from web.insights.clusters import NeedGroup, group_needs
+from support_requests.demand import UnmetNeed, UnmetReason
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
 

@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, create_engine, insert
 
 from support_requests.store import RequestStore
 from tests.support_requests.helpers import events_table, make_draft
-from web.insights.conversations import (MAX_TRANSCRIPT_EVENTS, PREVIEW_CHARS, TrackerReader, TrackerState,
+from support_requests.conversations import (MAX_TRANSCRIPT_EVENTS, PREVIEW_CHARS, TrackerReader, TrackerState,
                                         requests_for, with_requests)
 
 T0 = 1_764_061_200.0  # 2025-11-25 09:00 UTC

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from navigator.requests_cli import erase_conversation_events, purge_expired
+from support_requests.retention import erase_conversations, purge_expired
 from navigator.settings import Settings
 from support_requests.errors import StoreUnavailableError
 from support_requests.store import RequestStore
 from support_requests.tables import UnmetNeedRow
 from tests.support_requests.conftest import database_url, postgres_admin  # noqa: F401  (fixtures)
 from tests.support_requests.helpers import FakeClock, make_draft
-from web.insights.demand import MAX_NEED_CHARS, DemandError, DemandLog, UnmetReason, conversation_key
-from web.insights.recorder import DemandRecorder
+from support_requests.demand import MAX_NEED_CHARS, DemandError, DemandLog, UnmetReason, conversation_key
+from support_requests.recorder import DemandRecorder
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_the_retention_run_also_deletes_old_unmet_needs(tmp_path, database_url, 
     store.set_status(reference, "closed", actor="eva")
     clock.advance(days=31)
     recent = demand.add("recent need", "none_fit")
-    report, deleted = purge_expired(settings, store)
+    report, deleted = purge_expired(store, settings.tracker_db_url, settings.retention_days)
     assert report.references == (reference,) and deleted == 0
     assert [n.id for n in demand.needs()] == [recent.id]
     assert old.id not in [n.id for n in demand.needs()]
@@ -156,10 +156,9 @@ def test_erasing_a_conversation_deletes_its_unmet_needs(tmp_path, database_url, 
     settings = settings_for(tmp_path, database_url)
     demand.add("need of the erased company", "weak", conversation_id="conv-0001")
     kept = demand.add("need of another company", "weak", conversation_id="conv-0002")
-    # The command line passes no store: the database at NAVIGATOR_DATABASE_URL is used.
-    assert erase_conversation_events(settings, ["conv-0001"]) == 0  # no tracker store yet
+    assert erase_conversations(store.engine, settings.tracker_db_url, ["conv-0001"]) == 0  # no tracker store yet
     assert [n.id for n in demand.needs()] == [kept.id]
-    assert erase_conversation_events(settings, ["conv-0002"], store=store) == 0
+    assert erase_conversations(store.engine, settings.tracker_db_url, ["conv-0002"]) == 0
     assert demand.needs() == []
 
 
@@ -169,7 +168,7 @@ def test_erasing_requests_by_email_erases_their_conversations_needs(tmp_path, da
     store.create(make_draft(clock, conversation_id="conv-0001"), "form-1")
     demand.add("need of the erased company", "none_fit", conversation_id="conv-0001")
     report = store.erase(email="Anna.Berg@acme-bio.example.org")
-    erase_conversation_events(settings, report.conversation_ids, store=store)
+    erase_conversations(store.engine, settings.tracker_db_url, report.conversation_ids)
     assert demand.needs() == []
 
 
@@ -201,7 +200,7 @@ async def test_a_database_error_is_a_warning_without_personal_data(demand, store
     with store.engine.begin() as connection:
         connection.execute(text("DROP TABLE unmet_needs"))
     recorder = DemandRecorder(demand)
-    with caplog.at_level(logging.WARNING, logger="web.insights.recorder"):
+    with caplog.at_level(logging.WARNING, logger="support_requests.recorder"):
         assert await recorder.record_weak("Anna at Acme needs organoids", [], "conv-secret") is False
     assert "could not note an unmet need (weak)" in caplog.text
     assert "Anna" not in caplog.text and "conv-secret" not in caplog.text
@@ -212,7 +211,7 @@ async def test_an_unreachable_database_is_a_warning(tmp_path, caplog) -> None:
 
     engine = open_engine(f"sqlite:///{tmp_path}")  # a folder, not a database file
     recorder = DemandRecorder(DemandLog(engine))
-    with caplog.at_level(logging.WARNING, logger="web.insights.recorder"):
+    with caplog.at_level(logging.WARNING, logger="support_requests.recorder"):
         assert await recorder.record_none_fit("a need", None, "conv-1") is False
     assert StoreUnavailableError.__name__ in caplog.text
     engine.dispose()
@@ -227,7 +226,7 @@ async def test_a_slow_write_does_not_hold_the_conversation(demand, caplog) -> No
             return super().add(*args, **kwargs)
 
     recorder = DemandRecorder(SlowLog(demand.engine, clock=demand.clock), wait_seconds=0.05)
-    with caplog.at_level(logging.WARNING, logger="web.insights.recorder"):
+    with caplog.at_level(logging.WARNING, logger="support_requests.recorder"):
         assert await recorder.record_weak("slow need", [], "conv-1") is False
     assert "takes longer" in caplog.text
     release.set()

@@ -12,8 +12,8 @@ import pytest
 from tests.support_requests.helpers import make_draft
 from tests.web.conftest import ConsoleWorld
 from tests.web.test_insights_conversations import T0, RasaTracker
-from web.insights.demand import DemandLog
-from web.insights.views import INSIGHTS_KEY, new_request_link, transcript_path
+from support_requests.demand import DemandLog
+from web.insights.views import new_request_link, transcript_path
 
 PAGES = ["/console/flagged", "/console/flagged/conv-a", "/console/demand", "/console/demand?period=4"]
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)", re.IGNORECASE)
@@ -201,4 +201,3 @@ async def test_a_need_noted_by_the_assistant_reaches_the_page(signed_in: Console
     assert response.status == 200
     html = await (await signed_in.client.get("/console/demand?reason=none_fit")).text()
     assert "organoid toxicity screening" in html and "Biomedicum flow cytometry" in html
-    assert INSIGHTS_KEY in signed_in.app

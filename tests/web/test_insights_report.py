@@ -10,7 +10,7 @@ import pytest
 from support_requests.store import RequestStore
 from tests.fakes import HashingEmbedder
 from tests.support_requests.helpers import FakeClock
-from web.insights.demand import DemandError, DemandLog, UnmetReason
+from support_requests.demand import DemandError, DemandLog, UnmetReason
 from web.insights.report import CHART_GROUPS, DemandInsights, DemandQuery, NeedVectors
 
 NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.timezone.utc)  # Wednesday of the week starting 23 Nov
@@ -108,7 +108,7 @@ def test_each_need_is_embedded_once(world) -> None:
 
 
 def test_need_vectors_forget_what_is_no_longer_asked_for() -> None:
-    from web.insights.demand import UnmetNeed
+    from support_requests.demand import UnmetNeed
 
     vectors = NeedVectors(HashingEmbedder(), capacity=2)
     needs = [UnmetNeed(i, NOW, f"need {i}", UnmetReason.WEAK, None, None) for i in range(4)]

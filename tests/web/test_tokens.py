@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from navigator import cli
 from support_requests.store import RequestStore
 from support_requests.tables import ApiTokenRow
-from web.api.tokens import TokenInputError, TokenRole, TokenStore
+from support_requests.tokens import TokenInputError, TokenRole, TokenStore
 
 
 class Clock:

@@ -4,35 +4,24 @@
 - ``GET|POST /api/requests``, ``GET|PATCH /api/requests/{reference}``: support requests (role ``advisor``);
 - ``GET /api/openapi.json`` and ``/api/openapi.yaml``: the OpenAPI 3.1 document (public).
 
-Tokens are created with ``navigator tokens add NAME --role reader|advisor`` (:mod:`web.api.tokens`).
+Tokens are created with ``navigator tokens add NAME --role reader|advisor`` (:mod:`support_requests.tokens`).
 Errors are ``{"error": "<message>"}`` with a 4xx status (:mod:`web.api.middleware`). See ``docs/api.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from aiohttp import web
 
-from navigator.context import SERVICES_KEY
 from web.api import catalogue_views, request_views
-from web.api.auth import TOKENS_KEY
 from web.api.middleware import api_middleware
 from web.api.openapi import OPENAPI_KEY, load_openapi, openapi_json, openapi_yaml
-from web.api.tokens import TokenStore
 
-__all__ = ["TOKENS_KEY", "setup"]
+__all__ = ["setup"]
 
 
 def setup(app: web.Application) -> None:
-    """Add the API's routes, its middleware and its token store (opened on the request database at start-up).
-
-    Args:
-        app: the service's application, before it starts; its services cleanup context must already be
-            registered (``create_app`` does that), since the token store uses the request store's engine.
-    """
+    """Add the API's routes, its middleware and its OpenAPI document (the token store is in ``Services``)."""
     app[OPENAPI_KEY] = load_openapi()
-    app.cleanup_ctx.append(_token_store)
     app.middlewares.append(api_middleware)
     router = app.router
     router.add_get("/api/openapi.json", openapi_json, name="api-openapi-json")
@@ -44,8 +33,3 @@ def setup(app: web.Application) -> None:
     router.add_post("/api/requests", request_views.create_request, name="api-requests")
     router.add_get("/api/requests/{reference}", request_views.get_request, name="api-request")
     router.add_patch("/api/requests/{reference}", request_views.update_request, name="api-request")
-
-
-async def _token_store(app: web.Application) -> AsyncIterator[None]:
-    app[TOKENS_KEY] = TokenStore(app[SERVICES_KEY].store.engine)
-    yield

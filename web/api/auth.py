@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from support_requests.tokens import TokenInfo, TokenRole
 from web.api.errors import ApiError, unauthorized
-from web.api.tokens import TokenInfo, TokenRole, TokenStore
+from web.services import SERVICES_KEY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 TOKEN_INFO_KEY = web.RequestKey("api_token", TokenInfo)
-TOKENS_KEY = web.AppKey("api_tokens", TokenStore)
 _ROLE_ATTRIBUTE = "_navigator_api_role"
 
 
@@ -68,7 +68,7 @@ async def authenticate(request: web.Request, role: TokenRole) -> TokenInfo:
         StoreUnavailableError: when the token database cannot be used.
     """
     token = bearer_token(request)
-    info = await asyncio.to_thread(request.app[TOKENS_KEY].verify, token)
+    info = await asyncio.to_thread(request.app[SERVICES_KEY].tokens.verify, token)
     if info is None:
         raise unauthorized("the token is not valid: it is unknown or has been revoked")
     if not info.role.includes(role):

@@ -8,12 +8,12 @@ from functools import partial
 from aiohttp import web
 
 from index.engine import Hit, SearchEngine, SearchFilters
-from navigator.context import SERVICES_KEY
+from web.services import SERVICES_KEY
 from web.api import params
 from web.api.auth import requires
 from web.api.errors import ApiError
 from web.api.serialise import entry_json, entry_summary_json, hit_json
-from web.api.tokens import TokenRole
+from support_requests.tokens import TokenRole
 from web.metrics import observe_search
 
 DEFAULT_LIMIT = 10
@@ -21,7 +21,7 @@ MAX_LIMIT = 50
 
 
 def _engine(request: web.Request) -> SearchEngine:
-    return request.app[SERVICES_KEY].runtime.engine
+    return request.app[SERVICES_KEY].engine
 
 
 @requires(TokenRole.READER)

@@ -18,7 +18,7 @@ from support_requests.errors import (
     StoreUnavailableError,
     SupportRequestError,
 )
-from web.api.tokens import TokenError
+from support_requests.tokens import TokenError
 
 BEARER_CHALLENGE = 'Bearer realm="navigator"'
 

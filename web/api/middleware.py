@@ -14,7 +14,7 @@ from index.errors import QueryError
 from support_requests.errors import SupportRequestError
 from web.api.auth import Handler, authenticate, required_role
 from web.api.errors import ApiError, error_response, from_domain_error, from_http_exception
-from web.api.tokens import TokenError
+from support_requests.tokens import TokenError
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from actions.support_form import FALLBACK_CONTACT
 from index.catalogue import EntryType
 from index.engine import SearchEngine
-from navigator.context import SERVICES_KEY, SETTINGS_KEY
+from index.routing import Route, route_request
+from web.services import SERVICES_KEY, SETTINGS_KEY
 from support_requests.errors import RequestValidationError
 from support_requests.model import Consent, RequestDraft, RequestStatus, SupportRequest
 from support_requests.store import RequestStore
@@ -25,8 +25,8 @@ from support_requests.workflow import check_transition, status_after_assignment
 from web.api import params
 from web.api.auth import requires, token_of
 from web.api.errors import ApiError
-from web.api.serialise import contact_id, request_json, request_summary_json
-from web.api.tokens import TokenRole
+from web.api.serialise import request_json, request_summary_json
+from support_requests.tokens import TokenRole
 
 CHANNEL = "api"
 DEFAULT_LIMIT = 50
@@ -43,7 +43,7 @@ def _store(request: web.Request) -> RequestStore:
 
 
 def _engine(request: web.Request) -> SearchEngine:
-    return request.app[SERVICES_KEY].runtime.engine
+    return request.app[SERVICES_KEY].engine
 
 
 @requires(TokenRole.ADVISOR)
@@ -155,30 +155,25 @@ def _draft(body: dict[str, Any], engine: SearchEngine, advisors_email: str) -> R
         if isinstance(entry_id, str) and engine.entry(entry_id) is None:
             raise ApiError(422, f"entry_ids: no catalogue entry with id '{params.shown(entry_id)}'",
                            field="entry_ids")
-    routed, email = _routing(body.get("routed_contact"), entry_ids, engine, advisors_email)
+    route = _routing(body.get("routed_contact"), entry_ids, engine, advisors_email)
     return RequestDraft(
         company_name=body["company_name"], contact_person=body["contact_person"], email=body["email"],
         phone=body.get("phone"), org_number=body.get("org_number"), need_summary=body["need_summary"],
-        entry_ids=entry_ids, routed_contact=routed, routed_contact_email=email, channel=CHANNEL,
+        entry_ids=entry_ids, routed_contact=route.contact_id, routed_contact_email=route.email, channel=CHANNEL,
         conversation_id=body.get("conversation_id"), consent=_consent(body["consent"]),
     )
 
 
-def _routing(given: object, entry_ids: list[Any], engine: SearchEngine, advisors_email: str) -> tuple[str, str]:
-    """The contact entry id and mailbox a new request goes to."""
-    if given is not None:
-        contact = engine.entry(given) if isinstance(given, str) else None
-        if contact is None or contact.type is not EntryType.EXPERT:
-            raise ApiError(422, "routed_contact: must be the id of a contact (expert) entry of the catalogue",
-                           field="routed_contact")
-        return contact.id, contact.email
-    for entry_id in entry_ids:
-        entry = engine.entry(entry_id) if isinstance(entry_id, str) else None
-        contact = engine.entry(contact_id(entry) or "") if entry else None
-        if contact is not None and contact.email:
-            return contact.id, contact.email
-    fallback = engine.entry(FALLBACK_CONTACT)
-    return FALLBACK_CONTACT, fallback.email if fallback and fallback.email else advisors_email
+def _routing(given: object, entry_ids: list[Any], engine: SearchEngine, advisors_email: str) -> Route:
+    """Where a new request goes: the contact the client names, else the routing every channel uses
+    (:func:`index.routing.route_request`)."""
+    if given is None:
+        return route_request([e for e in entry_ids if isinstance(e, str)], engine.entry, advisors_email)
+    contact = engine.entry(given) if isinstance(given, str) else None
+    if contact is None or contact.type is not EntryType.EXPERT or not contact.email:
+        raise ApiError(422, "routed_contact: must be the id of a contact (expert) entry of the catalogue "
+                            "that has an email", field="routed_contact")
+    return Route(contact.id, contact.email)
 
 
 def _consent(value: object) -> Consent:

@@ -23,13 +23,10 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
 
-from navigator.context import SETTINGS_KEY
-from web.console.accounts import AccountState, AccountStore, Advisor
+from support_requests.accounts import AccountState, Advisor
+from web.services import SERVICES_KEY, SETTINGS_KEY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-ACCOUNTS_KEY = web.AppKey("console_accounts", AccountStore)
-"""The console's :class:`AccountStore`, built at start-up on the request database."""
 
 SIGN_IN_PATH = "/console/sign-in"
 CSRF_FIELD = "csrf_token"
@@ -67,7 +64,7 @@ async def _advisor_from_session(request: web.Request) -> Advisor | None:
     if not isinstance(signed_in_at, (int, float)) or not 0 <= time.time() - signed_in_at <= max_age:
         session.invalidate()
         return None
-    state: AccountState | None = await asyncio.to_thread(request.app[ACCOUNTS_KEY].find, username)
+    state: AccountState | None = await asyncio.to_thread(request.app[SERVICES_KEY].accounts.find, username)
     if state is None or not state.advisor.active or not hmac.compare_digest(
             state.session_stamp, str(session.get(_STAMP, ""))):
         session.invalidate()

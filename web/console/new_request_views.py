@@ -19,9 +19,8 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from actions.presenting import contact_for
-from actions.support_form import FALLBACK_CONTACT
-from navigator.context import SERVICES_KEY, SETTINGS_KEY
+from index.routing import route_request
+from web.services import SERVICES_KEY, SETTINGS_KEY
 from support_requests.errors import RequestValidationError, StoreUnavailableError
 from support_requests.model import Consent, RequestDraft
 from web.console.auth import check_csrf, flash, page_context, require_advisor
@@ -51,7 +50,7 @@ async def new_request_page(request: web.Request) -> web.Response:
         prefill = parse_prefill(request.query)
     except FormError as error:
         return await error_page(request, 400, "The new-request form cannot be opened", error.reason)
-    engine = request.app[SERVICES_KEY].runtime.engine
+    engine = request.app[SERVICES_KEY].engine
     unknown = [entry_id for entry_id in prefill.entry_ids if engine.entry(entry_id) is None]
     values = {"company_name": "", "contact_person": "", "email": "", "phone": "", "org_number": "",
               "need_summary": prefill.need, "conversation_id": prefill.conversation_id or ""}
@@ -69,7 +68,7 @@ async def new_request_submit(request: web.Request) -> web.StreamResponse:
     await check_csrf(request, form)
     advisor = await signed_in_advisor(request)
     settings = request.app[SETTINGS_KEY]
-    engine = request.app[SERVICES_KEY].runtime.engine
+    engine = request.app[SERVICES_KEY].engine
     store = request.app[SERVICES_KEY].store
     values = {name: form_text(form, name) for name in (
         "company_name", "contact_person", "email", "phone", "org_number", "need_summary", "conversation_id")}
@@ -92,12 +91,12 @@ async def new_request_submit(request: web.Request) -> web.StreamResponse:
         return await again({"entry_ids": "not in the catalogue: " + ", ".join(unknown)})
     if not consent:
         return await again({"consent": "confirm that the company agreed to Navigator storing these contact details"})
-    contact_id, contact_email = _routing(engine, entry_ids, settings.advisors_email)
+    route = route_request(entry_ids, engine.entry, settings.advisors_email)
     draft = RequestDraft(
         company_name=values["company_name"], contact_person=values["contact_person"], email=values["email"],
         phone=values["phone"].strip() or None, org_number=values["org_number"].strip() or None,
-        need_summary=values["need_summary"], entry_ids=entry_ids, routed_contact=contact_id,
-        routed_contact_email=contact_email, channel="console",
+        need_summary=values["need_summary"], entry_ids=entry_ids, routed_contact=route.contact_id,
+        routed_contact_email=route.email, channel="console",
         conversation_id=values["conversation_id"].strip() or None,
         consent=Consent(given_at=dt.datetime.now(dt.timezone.utc), notice_version=settings.privacy_notice_version))
     try:
@@ -119,22 +118,10 @@ async def new_request_submit(request: web.Request) -> web.StreamResponse:
 
 async def _render_new(request: web.Request, *, values: Mapping[str, str], offered: list[str], chosen: list[str],
                       errors: Mapping[str, str], nonce: str, consent: bool, status: int) -> web.Response:
-    engine = request.app[SERVICES_KEY].runtime.engine
+    engine = request.app[SERVICES_KEY].engine
     settings = request.app[SETTINGS_KEY]
     context = await page_context(
         request, values=values, entries=[engine.entry(entry_id) for entry_id in offered],
         chosen=set(chosen), errors=errors, nonce=nonce, consent=consent,
         notice_version=settings.privacy_notice_version)
     return aiohttp_jinja2.render_template("console/request_new.html", request, context, status=status)
-
-
-def _routing(engine: Any, entry_ids: tuple[str, ...], advisors_email: str) -> tuple[str, str]:
-    """The contact a request goes to, as the assistant's form routes it: the first chosen entry that has a
-    contact, else the advisors' desk (and its mailbox when the catalogue lists it, else the advisors' own)."""
-    for entry_id in entry_ids:
-        entry = engine.entry(entry_id)
-        contact = contact_for(entry, engine.entry) if entry is not None else None
-        if contact is not None and contact.email:
-            return contact.id, contact.email
-    fallback = engine.entry(FALLBACK_CONTACT)
-    return FALLBACK_CONTACT, fallback.email if fallback is not None and fallback.email else advisors_email

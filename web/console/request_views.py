@@ -17,8 +17,8 @@ from collections.abc import Mapping
 import aiohttp_jinja2
 from aiohttp import web
 
-from navigator.context import SERVICES_KEY
-from navigator.requests_cli import csv_row, write_csv
+from web.services import SERVICES_KEY
+from support_requests.projection import csv_row, write_csv
 from support_requests.errors import (
     InvalidTransitionError,
     RequestNotFoundError,
@@ -191,7 +191,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
 async def _show_request(request: web.Request, *, error: SupportRequestError | None = None,
                         values: Mapping[str, str] | None = None) -> web.Response:
     store = request.app[SERVICES_KEY].store
-    engine = request.app[SERVICES_KEY].runtime.engine
+    engine = request.app[SERVICES_KEY].engine
     reference = request.match_info["reference"]
     try:
         item = await asyncio.to_thread(store.get, reference)

@@ -9,12 +9,13 @@ from functools import partial
 import aiohttp_jinja2
 from aiohttp import web
 
-from actions.presenting import contact_for
 from index.catalogue import Entry, EntryType, Site
 from index.engine import Hit, SearchFilters, SearchMode
 from index.errors import QueryError
-from navigator.context import SERVICES_KEY, SETTINGS_KEY
+from index.routing import contact_for
+from web.services import SERVICES_KEY, SETTINGS_KEY
 from web import metrics
+from web.api.serialise import contact_details_json, hit_json
 from web.console.auth import page_context, require_advisor
 from web.console.forms import FormError, parse_search_params
 
@@ -56,7 +57,7 @@ async def search_json(request: web.Request) -> web.Response:
         params = parse_search_params(request.query, settings.max_query_chars)
     except FormError as error:
         return _json_error(error.reason, error.field)
-    engine = request.app[SERVICES_KEY].runtime.engine
+    engine = request.app[SERVICES_KEY].engine
     filters = SearchFilters(types=params.types, sites=params.sites)
     try:
         hits = await asyncio.to_thread(partial(engine.search, params.query, top=params.top, filters=filters,
@@ -70,7 +71,7 @@ async def search_json(request: web.Request) -> web.Response:
 @require_advisor
 async def entry_page(request: web.Request) -> web.Response:
     """One catalogue entry in full, with the contact a request about it is routed to."""
-    engine = request.app[SERVICES_KEY].runtime.engine
+    engine = request.app[SERVICES_KEY].engine
     entry = engine.entry(request.match_info["entry_id"])
     if entry is None:
         context = await page_context(request, entry_id=request.match_info["entry_id"][:100])
@@ -89,10 +90,9 @@ def safe_link(url: str) -> str | None:
 
 
 def _hit_json(hit: Hit, lookup) -> dict[str, object]:
-    contact: Entry | None = contact_for(hit.entry, lookup)
-    return {**hit.to_dict(), "entry_url": f"/console/entries/{hit.entry.id}",
-            "contact": {"id": contact.id, "name": contact.name, "role": contact.role, "email": contact.email}
-            if contact is not None else None}
+    """The hit's one JSON shape, with the page of its entry and its contact's details."""
+    return {**hit_json(hit), "entry_url": f"/console/entries/{hit.entry.id}",
+            "contact_details": contact_details_json(contact_for(hit.entry, lookup))}
 
 
 def _json_error(message: str, field: str) -> web.Response:

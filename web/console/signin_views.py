@@ -8,9 +8,8 @@ import logging
 import aiohttp_jinja2
 from aiohttp import web
 
-from web.console.accounts import SignInRefusedError
+from support_requests.accounts import SignInRefusedError
 from web.console.auth import (
-    ACCOUNTS_KEY,
     SIGN_IN_PATH,
     check_csrf,
     current_advisor,
@@ -20,6 +19,7 @@ from web.console.auth import (
     sign_in,
     sign_out,
 )
+from web.services import SERVICES_KEY
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
     if not username or not password:
         return await _render(request, target=target, username=username[:MAX_USERNAME_CHARS],
                              error="Enter your username and your password.", status=400)
-    accounts = request.app[ACCOUNTS_KEY]
+    accounts = request.app[SERVICES_KEY].accounts
     try:
         state = await asyncio.to_thread(accounts.authenticate, username, password)
     except SignInRefusedError as refused:

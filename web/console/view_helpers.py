@@ -9,8 +9,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from web.console.accounts import Advisor
-from web.console.auth import ACCOUNTS_KEY, current_advisor, page_context
+from support_requests.accounts import Advisor
+from web.console.auth import current_advisor, page_context
+from web.services import SERVICES_KEY
 
 
 async def signed_in_advisor(request: web.Request) -> Advisor:
@@ -27,7 +28,7 @@ async def signed_in_advisor(request: web.Request) -> Advisor:
 
 async def all_advisors(request: web.Request) -> list[Advisor]:
     """Every console account (active or not), sorted by username."""
-    states = await asyncio.to_thread(request.app[ACCOUNTS_KEY].list)
+    states = await asyncio.to_thread(request.app[SERVICES_KEY].accounts.list)
     return [state.advisor for state in states]
 
 

@@ -2,15 +2,14 @@
 
 Modules, one job each:
 
-- :mod:`web.insights.demand`: the log of unmet needs (weak matches, "none of these fit") in the request database.
-- :mod:`web.insights.recorder`: how the assistant's actions note a need without ever breaking a conversation.
 - :mod:`web.insights.clusters`: grouping needs by meaning (average-linkage clustering of their embeddings).
 - :mod:`web.insights.chart`: counts per week and the geometry of the SVG chart and sparklines.
 - :mod:`web.insights.report`: the unmet-demand report (needs of a period, grouped, counted per week).
-- :mod:`web.insights.conversations`: reading flagged conversations and transcripts from Rasa's tracker store.
 - :mod:`web.insights.views`: the pages ``/console/flagged``, ``/console/flagged/{id}`` and ``/console/demand``.
 
-What is recorded, retention, grouping and the chart: ``docs/insights.md``.
+The data they show comes from the data layer: :mod:`support_requests.demand` (the log of unmet needs),
+:mod:`support_requests.recorder` (how the assistant's actions note a need) and
+:mod:`support_requests.conversations` (Rasa's tracker store). What is recorded, retention, grouping and the chart: ``docs/insights.md``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from web.insights.demand import UnmetNeed, UnmetReason
+from index.text import shorten
+from support_requests.demand import UnmetNeed, UnmetReason
 
 DEFAULT_MAX_DISTANCE = 0.5
 """Average cosine distance within which needs are one group (average similarity at least 0.5). Read off
@@ -147,23 +148,3 @@ def _closest_entry(needs: Sequence[UnmetNeed]) -> str | None:
     if not votes:
         return None
     return min(votes, key=lambda entry_id: (-votes[entry_id][0], -votes[entry_id][1], entry_id))
-
-
-def shorten(text: str, limit: int) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis when cut.
-
-    Args:
-        text: any text; white space is collapsed first.
-        limit: the longest result, at least 2.
-
-    Returns:
-        The text itself when short enough.
-    """
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:") + "…"

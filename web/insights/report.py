@@ -1,6 +1,6 @@
 """The unmet-demand report: the needs of a period, grouped by meaning, with their counts per week.
 
-:class:`DemandInsights` reads the :class:`~web.insights.demand.DemandLog`, embeds the needs with the
+:class:`DemandInsights` reads the :class:`~support_requests.demand.DemandLog`, embeds the needs with the
 engine's model (each need once: vectors are kept in memory by need id), groups them
 (:func:`~web.insights.clusters.group_needs`) and counts them per week (:mod:`web.insights.chart`). The work is
 bounded: at most :data:`MAX_GROUPED` of the period's latest needs are grouped. It blocks (database, model):
@@ -22,7 +22,7 @@ from support_requests.model import utc_now
 from web.insights.chart import (LineChart, Sparkline, line_chart, period_start, sparkline, week_starts,
                                 weekly_counts)
 from web.insights.clusters import DEFAULT_MAX_DISTANCE, NeedGroup, group_needs
-from web.insights.demand import DemandError, DemandLog, UnmetNeed, UnmetReason
+from support_requests.demand import DemandError, DemandLog, UnmetNeed, UnmetReason
 
 PERIOD_WEEKS = (4, 12, 26, 52)
 """The periods the page offers, in weeks (the current week counts as one)."""

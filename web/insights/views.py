@@ -9,42 +9,24 @@ template extending ``console/base.html``; every page is for signed-in advisors
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import Engine
 
-from navigator.context import SERVICES_KEY, SETTINGS_KEY
+from support_requests.conversations import (FlaggedConversation, FlaggedList, TrackerState, Transcript,
+                                            requests_for, with_requests)
+from support_requests.demand import DemandError, UnmetReason
 from support_requests.errors import StoreUnavailableError
 from web.console.auth import page_context, require_advisor
-from web.insights.conversations import (FlaggedConversation, FlaggedList, TrackerReader, TrackerState,
-                                        Transcript, requests_for, with_requests)
-from web.insights.demand import DemandError, DemandLog, UnmetReason
-from web.insights.report import PERIOD_WEEKS, DemandInsights, DemandQuery
+from web.insights.report import PERIOD_WEEKS, DemandQuery
+from web.services import SERVICES_KEY
 
 MAX_NEED_IN_LINK = 1000
 """A need handed to the new-request form is cut to this many characters (the form's own limit is larger)."""
 
 
-@dataclass
-class Insights:
-    """What the pages use, built once at start-up.
-
-    Attributes:
-        demand: makes the unmet-demand report.
-        tracker: reads Rasa's tracker store.
-        request_db: the request database (to see which conversations led to a request).
-    """
-
-    demand: DemandInsights
-    tracker: TrackerReader
-    request_db: Engine
-
-
-INSIGHTS_KEY = web.AppKey("insights", Insights)
 
 
 @dataclass(frozen=True)
@@ -57,25 +39,7 @@ class FlaggedRow:
 
 
 def add_routes(app: web.Application) -> None:
-    """Build :class:`Insights` at start-up (unless a test put one in ``app[INSIGHTS_KEY]``) and add the pages.
-
-    Args:
-        app: the service application; its ``services`` cleanup context runs before the one added here.
-    """
-
-    async def insights(app: web.Application) -> AsyncIterator[None]:
-        if INSIGHTS_KEY not in app:
-            services = app[SERVICES_KEY]
-            engine = services.store.engine
-            app[INSIGHTS_KEY] = Insights(
-                demand=DemandInsights(DemandLog(engine, clock=services.store.clock), services.runtime.embedder,
-                                      entry=services.runtime.engine.entry, clock=services.store.clock),
-                tracker=TrackerReader(app[SETTINGS_KEY].tracker_db_url),
-                request_db=engine)
-        yield
-        app[INSIGHTS_KEY].tracker.close()
-
-    app.cleanup_ctx.append(insights)
+    """Add the flagged-conversation and unmet-demand pages to ``app``."""
     app.router.add_get("/console/flagged", flagged_page, name="insights_flagged")
     app.router.add_get("/console/flagged/{conversation_id}", transcript_page, name="insights_transcript")
     app.router.add_get("/console/demand", demand_page, name="insights_demand")
@@ -84,12 +48,12 @@ def add_routes(app: web.Application) -> None:
 @require_advisor
 async def flagged_page(request: web.Request) -> web.Response:
     """The conversations flagged for a person, the most recently flagged first."""
-    insights = request.app[INSIGHTS_KEY]
+    services = request.app[SERVICES_KEY]
 
     def load() -> tuple[FlaggedList, bool]:
-        found = insights.tracker.flagged()
+        found = services.tracker.flagged()
         try:
-            return FlaggedList(tuple(with_requests(found.conversations, insights.request_db)), found.state), True
+            return FlaggedList(tuple(with_requests(found.conversations, services.store.engine)), found.state), True
         except StoreUnavailableError:
             return found, False
 
@@ -103,15 +67,15 @@ async def flagged_page(request: web.Request) -> web.Response:
 @require_advisor
 async def transcript_page(request: web.Request) -> web.Response:
     """One conversation's messages, with a button that opens a support request from it; 404 for an unknown id."""
-    insights = request.app[INSIGHTS_KEY]
+    services = request.app[SERVICES_KEY]
     conversation_id = request.match_info["conversation_id"]
 
     def load() -> tuple[Transcript | None, TrackerState, list[str]]:
-        transcript = insights.tracker.transcript(conversation_id)
+        transcript = services.tracker.transcript(conversation_id)
         if transcript is None:
-            return None, insights.tracker.state(), []
+            return None, services.tracker.state(), []
         try:
-            references = requests_for(insights.request_db, [conversation_id]).get(conversation_id, [])
+            references = requests_for(services.store.engine, [conversation_id]).get(conversation_id, [])
         except StoreUnavailableError:
             references = []
         return transcript, TrackerState.OK, references
@@ -138,9 +102,9 @@ async def demand_page(request: web.Request) -> web.Response:
         context = await page_context(request, report=None, error=str(error), unavailable=False,
                                      **_filter_choices(DemandQuery()))
         return aiohttp_jinja2.render_template("insights/demand.html", request, context, status=400)
-    insights = request.app[INSIGHTS_KEY]
+    services = request.app[SERVICES_KEY]
     try:
-        report = await asyncio.to_thread(insights.demand.report, query)
+        report = await asyncio.to_thread(services.demand.report, query)
     except StoreUnavailableError:
         context = await page_context(request, report=None, error=None, unavailable=True, **_filter_choices(query))
         return aiohttp_jinja2.render_template("insights/demand.html", request, context, status=503)

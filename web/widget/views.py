@@ -7,7 +7,7 @@ import logging
 import aiohttp_jinja2
 from aiohttp import web
 
-from navigator.context import SETTINGS_KEY
+from web.services import SETTINGS_KEY
 from web.widget.bundle import BUNDLE_KEY, BUNDLE_URL_PATH
 from web.widget.loader import LoaderError, read_loader, render_loader
 from web.widget.policy import website_policy

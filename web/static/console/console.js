@@ -133,16 +133,17 @@
       heading.appendChild(element("span", "score", message("score") + " " + Number(hit.score).toFixed(2)));
       item.appendChild(heading);
 
-      item.appendChild(element("p", "meta", hit.organisation + " · " + hit.site));
-      if (hit.why && hit.why.passage) {
-        item.appendChild(element("blockquote", "why", hit.why.passage));
+      item.appendChild(element("p", "meta", hit.organisation + " · " + hit.site_label));
+      if (hit.reason) {
+        item.appendChild(element("blockquote", "why", hit.reason));
       }
-      if (hit.why && hit.why.terms && hit.why.terms.length) {
-        item.appendChild(element("p", "terms", message("terms") + " " + hit.why.terms.join(", ")));
+      if (hit.terms && hit.terms.length) {
+        item.appendChild(element("p", "terms", message("terms") + " " + hit.terms.join(", ")));
       }
-      if (hit.contact) {
-        var contact = hit.contact.name + (hit.contact.role ? ", " + hit.contact.role : "") +
-          (hit.contact.email ? " · " + hit.contact.email : "");
+      var details = hit.contact_details;
+      if (details) {
+        var contact = details.name + (details.role ? ", " + details.role : "") +
+          (details.email ? " · " + details.email : "");
         item.appendChild(element("p", "contact", message("contact") + " " + contact));
       } else {
         item.appendChild(element("p", "contact muted", message("noContact")));

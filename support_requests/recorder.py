@@ -1,6 +1,7 @@
 """Noting unmet needs from the assistant's actions, without ever breaking or stalling a conversation.
 
-The actions call :class:`DemandRecorder`; it writes to the :class:`~web.insights.demand.DemandLog` in a
+The actions call :class:`DemandRecorder` (through their ``NeedRecorder`` protocol); it writes to the
+:class:`~support_requests.demand.DemandLog` in a
 worker thread (a database write must not block the event loop that serves every conversation), waits a
 short while for it, and goes on regardless. A database error is logged as a warning that names the
 reason and the error type only, never the need or the conversation.
@@ -12,12 +13,15 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from index.engine import Hit
 from support_requests.errors import SupportRequestError
-from web.insights.demand import DemandError, DemandLog, UnmetReason
+from support_requests.demand import DemandError, DemandLog, UnmetReason
+
+if TYPE_CHECKING:
+    from index.engine import Hit
 
 log = logging.getLogger(__name__)
 

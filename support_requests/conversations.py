@@ -1,9 +1,12 @@
-"""Conversations flagged for a person, read from Rasa's SQL tracker store.
+"""The assistant's conversations in Rasa's SQL tracker store: the one place that knows its table.
+
+Reading: conversations flagged for a person and their transcripts (:class:`TrackerReader`). Erasing: a
+company's conversations (:func:`erase_tracker_events`), used by erasure and retention.
 
 Rasa's ``SQLTrackerStore`` keeps every event as a row of the table ``events`` (``id``, ``sender_id``,
 ``type_name``, ``timestamp``, ``intent_name``, ``action_name``, ``data``: the event as JSON text; for a
 ``slot`` event ``action_name`` holds the slot's name). A conversation is flagged when a ``slot`` event set
-``handoff_requested`` to true (:class:`actions.handoff.ActionFlagForAdvisor`).
+``handoff_requested`` to true (the assistant's handoff action).
 
 :class:`TrackerReader` only reads: an SQLite tracker store is opened read-only (``mode=ro``), so it is
 never created or locked for writing, and a PostgreSQL session is made read-only. A tracker store that
@@ -23,24 +26,31 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Any
 
-from sqlalchemy import (Column, Engine, Float, Integer, MetaData, String, Table, Text, create_engine, exc, func,
+from sqlalchemy import (Column, Engine, Float, Integer, MetaData, String, Table, Text, create_engine, delete, exc, func,
                         inspect, select)
 from sqlalchemy.engine import URL, Connection, make_url
 
-from actions import slots
-from support_requests.database import translate_database_errors
+from index.text import shorten
+from support_requests.database import open_engine, translate_database_errors
+from support_requests.errors import SupportRequestError
 from support_requests.tables import RequestRow
-from web.insights.clusters import shorten
 
 log = logging.getLogger(__name__)
 
 TRACKER_TABLE = "events"
+HANDOFF_SLOT = "handoff_requested"
+"""The slot the assistant sets to true when a company asks for a person."""
+NEED_SLOT = "need"
+"""The slot holding the company's need as last searched."""
+HITS_SLOT = "last_hits"
+"""The slot holding the ids of the entries last shown."""
 MAX_FLAGGED = 200
 """The flagged list shows at most this many conversations, the most recently flagged first."""
 MAX_TRANSCRIPT_EVENTS = 2000
 """A transcript shows at most this many of a conversation's latest events."""
 PREVIEW_CHARS = 160
 MAX_SENDER_CHARS = 255
+_DELETE_CHUNK = 500
 
 _metadata = MetaData()
 EVENTS = Table(TRACKER_TABLE, _metadata,
@@ -51,7 +61,7 @@ EVENTS = Table(TRACKER_TABLE, _metadata,
                Column("intent_name", String(255)),
                Column("action_name", String(255)),
                Column("data", Text))
-"""The columns of Rasa's tracker table that are read here."""
+"""The columns of Rasa's tracker table that are read or erased here."""
 
 
 class TrackerState(str, enum.Enum):
@@ -181,7 +191,7 @@ class TrackerReader:
             with self._open().connect() as connection:
                 flags = connection.execute(
                     select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data)
-                    .where(EVENTS.c.type_name == "slot", EVENTS.c.action_name == slots.HANDOFF_REQUESTED)
+                    .where(EVENTS.c.type_name == "slot", EVENTS.c.action_name == HANDOFF_SLOT)
                     .order_by(EVENTS.c.id)).all()
                 latest: dict[str, tuple[int, float | None]] = {}
                 for row in flags:
@@ -190,7 +200,7 @@ class TrackerReader:
                 chosen = sorted(latest.items(), key=lambda item: (-(item[1][1] or 0.0), -item[1][0], item[0]))[:limit]
                 ids = [sender for sender, _ in chosen]
                 last_text = _latest_data(connection, ids, type_name="user")
-                needs = _latest_data(connection, ids, type_name="slot", action_name=slots.NEED)
+                needs = _latest_data(connection, ids, type_name="slot", action_name=NEED_SLOT)
         except exc.SQLAlchemyError as error:
             log.warning("the tracker store cannot be read: %s", type(error).__name__)
             return FlaggedList((), TrackerState.UNREACHABLE)
@@ -310,12 +320,12 @@ def _transcript(conversation_id: str, rows: Sequence[Any], truncated: bool) -> T
                 messages.append(Message("bot", text, at, buttons))
         elif row.type_name == "slot":
             name, value = event.get("name", row.action_name), event.get("value")
-            if name == slots.HANDOFF_REQUESTED and value is True:
+            if name == HANDOFF_SLOT and value is True:
                 flagged_at = at
                 messages.append(Message("flag", "", at))
-            elif name == slots.NEED:
+            elif name == NEED_SLOT:
                 need = value.strip() if isinstance(value, str) and value.strip() else None
-            elif name == slots.LAST_HITS:
+            elif name == HITS_SLOT:
                 shown = tuple(str(v) for v in value) if isinstance(value, list) else ()
     return Transcript(conversation_id=conversation_id, messages=tuple(messages), flagged_at=flagged_at, need=need,
                       last_user_text=last_user, shown_entries=shown, truncated=truncated)
@@ -360,3 +370,49 @@ def _time(timestamp: float | None) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(float(timestamp), tz=dt.timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def tracker_has_events(tracker_db_url: str | URL) -> bool:
+    """True when the tracker store exists and has Rasa's ``events`` table (False for a file not yet created)."""
+    url = make_url(tracker_db_url) if isinstance(tracker_db_url, str) else tracker_db_url
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return False
+    engine = open_engine(url)
+    try:
+        with translate_database_errors(engine):
+            return inspect(engine).has_table(TRACKER_TABLE)
+    finally:
+        engine.dispose()
+
+
+def erase_tracker_events(tracker_db_url: str | URL | Engine, conversation_ids: Sequence[str]) -> int:
+    """Delete the Rasa tracker events of ``conversation_ids`` from the SQL tracker store at ``tracker_db_url``.
+
+    Rasa's SQL tracker store keeps every event as a row of the table ``events``,
+    keyed by ``sender_id`` (the conversation id).
+
+    Returns:
+        The number of event rows deleted (0 when ``conversation_ids`` is empty).
+
+    Raises:
+        SupportRequestError: when the database has no ``events`` table.
+        StoreUnavailableError: when the database cannot be reached.
+    """
+    ids = sorted({c for c in conversation_ids if c})
+    if not ids:
+        return 0
+    engine = tracker_db_url if isinstance(tracker_db_url, Engine) else open_engine(tracker_db_url)
+    deleted = 0
+    try:
+        with translate_database_errors(engine):
+            if not inspect(engine).has_table(TRACKER_TABLE):
+                where = engine.url.render_as_string(hide_password=True)
+                raise SupportRequestError(f"the tracker store {where} has no '{TRACKER_TABLE}' table")
+            with engine.begin() as connection:
+                for start in range(0, len(ids), _DELETE_CHUNK):
+                    chunk = ids[start:start + _DELETE_CHUNK]
+                    deleted += connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk))).rowcount
+    finally:
+        if engine is not tracker_db_url:
+            engine.dispose()
+    return deleted

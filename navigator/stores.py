@@ -1,0 +1,42 @@
+"""Opening the stores and the delivery worker from the settings; the command line and the service share these.
+
+Only the data layer is imported here, so that the command line starts without the model, Rasa's SDK or the web.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from argon2 import PasswordHasher
+
+from navigator.settings import Settings
+from support_requests.accounts import AccountStore
+from support_requests.mailer import SmtpMailer, SmtpSettings
+from support_requests.model import Recipients
+from support_requests.store import RequestStore
+from support_requests.webhook import WebhookSender
+from support_requests.worker import OutboxWorker
+
+
+def open_request_store(settings: Settings) -> RequestStore:
+    """The store at ``settings.database_url``, migrated and ready, notifying the configured mailboxes."""
+    recipients = Recipients(advisors_email=settings.advisors_email, webhook_url=settings.webhook_url or None)
+    return RequestStore.from_url(settings.database_url, recipients=recipients)
+
+
+def outbox_worker(settings: Settings, store: RequestStore) -> OutboxWorker:
+    """A delivery worker for ``store``'s outbox: SMTP when ``smtp_host`` is set, the webhook when its URL is."""
+    deliverers: list = []
+    if settings.smtp_host:
+        deliverers.append(SmtpMailer(SmtpSettings(
+            host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+            starttls=settings.smtp_starttls, user=settings.smtp_user, password=settings.smtp_password)))
+    if settings.webhook_url:
+        deliverers.append(WebhookSender(settings.webhook_secret))
+    return OutboxWorker(store.outbox, deliverers)
+
+
+def open_account_store(settings: Settings, store: RequestStore, hasher: PasswordHasher | None = None) -> AccountStore:
+    """The advisors' accounts in the request database, with the sign-in lock-out from the settings."""
+    return AccountStore(store.engine, clock=store.clock, hasher=hasher, max_failures=settings.signin_max_failures,
+                        lockout=dt.timedelta(minutes=settings.signin_lockout_minutes))

@@ -1,0 +1,70 @@
+"""Building the service's parts from the settings: the web's settings and :class:`~web.services.Services`,
+in one place (the stores themselves: :mod:`navigator.stores`). The service and the tests build through here.
+"""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from rasa_sdk.executor import ActionExecutor
+
+from actions.registry import build_actions
+from navigator.runtime import Runtime, open_runtime
+from navigator.session_key import session_key
+from navigator.settings import Settings
+from navigator.stores import open_account_store, open_request_store
+from support_requests.conversations import TrackerReader
+from support_requests.demand import DemandLog
+from support_requests.recorder import DemandRecorder
+from support_requests.store import RequestStore
+from support_requests.tokens import TokenStore
+from web.insights.report import DemandInsights
+from web.services import Services, WebSettings
+
+
+def web_settings(settings: Settings) -> WebSettings:
+    """What the web faces read, from the settings (the session key is read, or created once).
+
+    Raises:
+        SettingsError: when the session key cannot be read or created.
+    """
+    return WebSettings(advisors_email=settings.advisors_email, privacy_notice_version=settings.privacy_notice_version,
+                       max_query_chars=settings.max_query_chars, rasa_public_url=settings.rasa_public_url,
+                       session_key=session_key(settings), cookie_secure=settings.cookie_secure,
+                       session_max_age_minutes=settings.session_max_age_minutes)
+
+
+def build_executor(runtime: Runtime, store: RequestStore, settings: Settings,
+                   demand: DemandRecorder | None = None) -> ActionExecutor:
+    """Rasa's action executor with every action registered; ``demand`` notes unmet needs (none: not noted)."""
+    executor = ActionExecutor()
+    for action in build_actions(runtime.engine, store, advisors_email=settings.advisors_email,
+                                privacy_notice_version=settings.privacy_notice_version, demand=demand):
+        executor.register_action(action)
+    return executor
+
+
+def open_services(settings: Settings, *, runtime: Runtime | None = None, store: RequestStore | None = None,
+                  password_hasher: PasswordHasher | None = None) -> Services:
+    """Everything the service's faces use, built once: blocking (it loads the model), so call it in a thread.
+
+    Args:
+        settings: the settings.
+        runtime: the loaded engine (tests pass one on a sample catalogue); loaded from the settings otherwise.
+        store: the request store (tests pass one); opened, and migrated, from the settings otherwise.
+        password_hasher: argon2 parameters for the accounts (tests pass cheap ones).
+
+    Returns:
+        The services; :meth:`Services.close` closes the tracker reader and the store.
+    """
+    runtime = runtime or open_runtime(settings)
+    store = store or open_request_store(settings)
+    demand_log = DemandLog(store.engine, clock=store.clock)
+    return Services(
+        engine=runtime.engine,
+        store=store,
+        executor=build_executor(runtime, store, settings, DemandRecorder(demand_log)),
+        accounts=open_account_store(settings, store, password_hasher),
+        tokens=TokenStore(store.engine),
+        tracker=TrackerReader(settings.tracker_db_url),
+        demand=DemandInsights(demand_log, runtime.embedder, entry=runtime.engine.entry, clock=store.clock),
+    )

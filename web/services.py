@@ -1,0 +1,75 @@
+"""What the web faces share: their settings and the objects built once at start-up, under typed app keys.
+
+The application factory (:func:`navigator.service.create_app`) builds one :class:`Services` (or takes one a
+test built) and one :class:`WebSettings`; the pages, the API and the action endpoint only read them.
+Nothing in ``web/`` builds a store or opens a database itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from rasa_sdk.executor import ActionExecutor
+
+from index.engine import SearchEngine
+from support_requests.accounts import AccountStore
+from support_requests.conversations import TrackerReader
+from support_requests.store import RequestStore
+from support_requests.tokens import TokenStore
+from web.insights.report import DemandInsights
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The settings the web faces read (the app factory takes them from ``navigator.settings.Settings``).
+
+    Attributes:
+        advisors_email: the advisors' shared mailbox (requests that no entry routes go there).
+        privacy_notice_version: the notice companies consent to.
+        max_query_chars: the longest search the console accepts.
+        rasa_public_url: the Rasa server as browsers reach it (the chat widget connects there).
+        session_key: the Fernet key that encrypts the advisors' session cookies.
+        cookie_secure: send the session cookie over HTTPS only.
+        session_max_age_minutes: how long an advisor stays signed in.
+    """
+
+    advisors_email: str
+    privacy_notice_version: str
+    max_query_chars: int
+    rasa_public_url: str
+    session_key: bytes = field(repr=False)
+    cookie_secure: bool = True
+    session_max_age_minutes: int = 480
+
+
+@dataclass
+class Services:
+    """Built once, at start-up, in one place.
+
+    Attributes:
+        engine: the search engine (with its model and index).
+        store: the support-request store.
+        executor: Rasa's action executor with every action registered.
+        accounts: the advisors' accounts.
+        tokens: the API's bearer tokens.
+        tracker: reads the assistant's conversations from Rasa's tracker store.
+        demand: the unmet-demand report.
+    """
+
+    engine: SearchEngine
+    store: RequestStore
+    executor: ActionExecutor
+    accounts: AccountStore
+    tokens: TokenStore
+    tracker: TrackerReader
+    demand: DemandInsights
+
+    def close(self) -> None:
+        """Close the database connections of the tracker reader and the request store."""
+        self.tracker.close()
+        self.store.close()
+
+
+SETTINGS_KEY = web.AppKey("web_settings", WebSettings)
+SERVICES_KEY = web.AppKey("services", Services)
