@@ -44,6 +44,12 @@ $(WIDGET)/node_modules/.installed: $(WIDGET)/package.json $(WIDGET)/package-lock
 chromium:
 	@scripts/install-chromium
 
+# Debian's PostgreSQL and Redis programs: the tests start throwaway servers from them themselves (tests/servers.py);
+# instant when installed.
+.PHONY: test-servers
+test-servers:
+	@scripts/install-test-servers
+
 $(VENV)/.installed: requirements/app.lock pyproject.toml
 	scripts/make-venv $(VENV) 3.11 requirements/app.lock
 	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
@@ -86,7 +92,7 @@ run: setup index model
 shell: setup index model
 	scripts/shell
 
-test: setup chromium index model
+test: setup chromium test-servers index model
 	$(VENV)/bin/pytest
 	$(MAKE) --no-print-directory test-bot
 

@@ -4,10 +4,15 @@
   catalogue (fake or real embedder).
 - ``stack``: the running assistant for the end-to-end tests (tests/e2e) and the browser tests (tests/browser),
   started once per session and shared by both; see :func:`stack`.
+- ``postgres_url``, ``redis_url``: a fresh PostgreSQL database and an emptied Redis database for one test, on
+  servers the session starts itself when a test first asks (or the ones ``NAVIGATOR_TEST_DATABASE_URL`` and
+  ``NAVIGATOR_TEST_REDIS_URL`` name); ``postgres_server`` and ``redis_server`` are those servers. See
+  tests/servers.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +30,7 @@ from index.text import TextProcessor  # noqa: E402
 from navigator.launcher import Stack, free_port, running  # noqa: E402
 from navigator.settings import Settings  # noqa: E402
 from tests.fakes import SAMPLE, HashingEmbedder, write_catalogue  # noqa: E402
+from tests.servers import PostgresServer, ServerError, redis_command, running_postgres, running_redis  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODEL = PROJECT_ROOT / "var" / "models" / "navigator.tar.gz"
@@ -94,3 +100,49 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Set
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server, started at the first test that needs it and removed at the end.
+
+    A throwaway server on a free port with its data in a temporary folder, or the running server that
+    ``NAVIGATOR_TEST_DATABASE_URL`` names. Its ``database()`` context manager yields the URL of a new database
+    and drops it afterwards, for fixtures of a wider scope than ``postgres_url``.
+    """
+    with contextlib.ExitStack() as servers:
+        try:
+            server = servers.enter_context(running_postgres())
+        except ServerError as error:
+            pytest.fail(str(error), pytrace=False)
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A new, empty PostgreSQL database for this test, dropped afterwards.
+
+    The URL is SQLAlchemy's ``postgresql+psycopg://postgres@127.0.0.1:PORT/navigator_test_<hex>``, the form
+    ``NAVIGATOR_DATABASE_URL`` takes (``tests.servers.libpq_url`` gives psycopg's).
+    """
+    with postgres_server.database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """The URL (``redis://127.0.0.1:PORT/0``) of the session's Redis server, started at the first test that needs
+    it and stopped at the end; or the running server that ``NAVIGATOR_TEST_REDIS_URL`` names."""
+    with contextlib.ExitStack() as servers:
+        try:
+            url = servers.enter_context(running_redis())
+        except ServerError as error:
+            pytest.fail(str(error), pytrace=False)
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The session's Redis URL, its database emptied (FLUSHDB) before this test."""
+    redis_command(redis_server, "FLUSHDB")
+    return redis_server

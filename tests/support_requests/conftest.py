@@ -1,13 +1,11 @@
 """Fixtures for the support-request store: every store test runs on SQLite and on PostgreSQL.
 
-PostgreSQL comes from ``NAVIGATOR_TEST_POSTGRES_URL`` (default: the local test
-server); each test gets its own schema, dropped afterwards.
+PostgreSQL is the session's test server (``postgres_url`` in tests/conftest.py): each test gets its own
+database, dropped afterwards.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,50 +15,18 @@ from support_requests.model import RequestDraft
 from support_requests.store import RequestStore
 from tests.support_requests.helpers import FakeClock, make_draft
 
-POSTGRES_URL = os.environ.get("NAVIGATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(scope="session")
-def postgres_admin():
-    from sqlalchemy import create_engine
-
-    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    yield engine
-    engine.dispose()
-
-
-def _postgres_schema_url(admin) -> tuple[str, Callable[[], None]]:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    schema = f"nav_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-
-    return url.render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a new PostgreSQL schema dropped afterwards."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'requests.db'}"
-        return
-    url, drop = _postgres_schema_url(request.getfixturevalue("postgres_admin"))
-    try:
-        yield url
-    finally:
-        drop()
+        return f"sqlite:///{tmp_path / 'requests.db'}"
+    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture

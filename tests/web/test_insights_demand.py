@@ -20,7 +20,7 @@ from navigator.settings import Settings
 from support_requests.errors import StoreUnavailableError
 from support_requests.store import RequestStore
 from support_requests.tables import UnmetNeedRow
-from tests.support_requests.conftest import database_url, postgres_admin  # noqa: F401  (fixtures)
+from tests.support_requests.conftest import database_url  # noqa: F401  (fixture)
 from tests.support_requests.helpers import FakeClock, make_draft
 from support_requests.demand import MAX_NEED_CHARS, DemandError, DemandLog, UnmetReason, conversation_key
 from support_requests.recorder import DemandRecorder
