@@ -199,7 +199,8 @@ def test_the_documents_patterns_and_lengths_are_the_ones_the_code_checks() -> No
     assert search["q"]["schema"]["maxLength"] == Settings().max_query_chars
     assert (key["schema"]["pattern"], key["schema"]["maxLength"]) == (params.IDEMPOTENCY_KEY,
                                                                       request_views.MAX_IDEMPOTENCY_KEY_CHARS)
-    assert new_request["email"]["pattern"] == params.EMAIL
+    assert (new_request["email"]["pattern"], new_request["email"]["not"]["pattern"]) == (params.EMAIL,
+                                                                               params.EMAIL_REFUSED)
     assert (new_request["phone"]["pattern"], new_request["phone"]["maxLength"]) == (params.PHONE,
                                                                                     request_views.MAX_PHONE_CHARS)
     assert new_request["conversation_id"]["pattern"] == params.LINE_OR_BLANK

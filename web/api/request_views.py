@@ -176,8 +176,7 @@ def _check_fields(body: dict[str, Any]) -> None:
     """
     params.body_text(body, "company_name", MAX_NAME_CHARS)
     params.body_text(body, "contact_person", MAX_NAME_CHARS)
-    email = body["email"]
-    if not (isinstance(email, str) and params.matches(params.EMAIL, email)):
+    if not params.is_email(body["email"]):
         raise ApiError(422, "email: is not a valid email address (like name@company.se)", field="email")
     params.body_text(body, "need_summary", MAX_SUMMARY_CHARS, pattern=params.TEXT)
     params.body_text(body, "conversation_id", MAX_CONVERSATION_ID_CHARS, pattern=params.LINE_OR_BLANK,
