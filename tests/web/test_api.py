@@ -136,11 +136,35 @@ async def test_an_expert_hit_is_its_own_contact(api: ApiWorld) -> None:
     ("?q=cells&limit=51", "limit must be a whole number between 1 and 50, got 51"),
     ("?q=cells&limit=ten", "limit must be a whole number between 1 and 50"),
     ("?q=cells&top=3", "unknown parameter 'top'; accepted: q, type, site, limit"),
-    ("?q=%3Cb%3E%3C/b%3E", "q: "),
+    ("?q=%E3%80%80%C2%A0", "q is required"),  # an ideographic and a no-break space: blank too
+    ("?q=cells&type=", "unknown type ''; use one of: facility, expert, programme"),
+    ("?q=cells&type=facility,", "unknown type ''"),
+    ("?q=cells&type=facility,%20expert", "unknown type ' expert'"),
+    ("?q=cells&type=Facility", "unknown type 'Facility'"),
+    ("?q=cells&site=Solna", "unknown site 'Solna'"),
+    ("?q=cells&site=other", "unknown site 'other'"),
+    ("?q=cells&limit=%2B5", "limit must be a whole number between 1 and 50"),
+    ("?q=cells&limit=1_0", "limit must be a whole number between 1 and 50"),
+    ("?q=cells&limit=%205", "limit must be a whole number between 1 and 50"),
 ])
 async def test_search_bad_input_is_400_with_a_clear_message(api: ApiWorld, query: str, message: str) -> None:
     response = await api.client.get(f"/api/search{query}", headers=api.auth(api.reader))
     assert response.status == 400 and message in await error_of(response)
+
+
+@pytest.mark.parametrize("query", ["%3Cb%3E%3C/b%3E", "%3F%21", "%01"])
+async def test_a_need_with_nothing_to_search_for_gets_no_hits(api: ApiWorld, query: str) -> None:
+    response = await api.client.get(f"/api/search?q={query}", headers=api.auth(api.reader))
+    body = await response.json()
+    assert response.status == 200 and (body["count"], body["hits"]) == (0, [])
+
+
+async def test_aliases_and_commas_in_filters_are_accepted(api: ApiWorld) -> None:
+    response = await api.client.get("/api/entries?site=solna,huddinge&type=facility,expert",
+                                    headers=api.auth(api.reader))
+    entries = (await response.json())["entries"]
+    assert response.status == 200 and entries
+    assert {entry["site"] for entry in entries} == {"hagastaden", "flemingsberg"}
 
 
 async def test_an_over_long_need_is_400_naming_the_limit(api: ApiWorld) -> None:

@@ -183,3 +183,47 @@ def test_the_schema_checker_finds_problems() -> None:
     assert problems({"type": "lab"}, {"$ref": "#/components/schemas/EntrySummary"})
     assert problems({"status": "done"}, {"$ref": "#/components/schemas/RequestUpdate"}) == [
         "$.status: 'done' not in ['new', 'assigned', 'in_progress', 'connected', 'closed', 'withdrawn']"]
+
+
+def test_the_documents_patterns_and_lengths_are_the_ones_the_code_checks() -> None:
+    from navigator.settings import Settings
+    from support_requests import validation
+    from web.api import params, request_views
+
+    schemas = DOCUMENT["components"]["schemas"]
+    new_request = schemas["NewRequest"]["properties"]
+    search = {p["name"]: p for p in DOCUMENT["paths"]["/api/search"]["get"]["parameters"] if "name" in p}
+    [key] = DOCUMENT["paths"]["/api/requests"]["post"]["parameters"]
+    assert (schemas["Line"]["pattern"], schemas["Text"]["pattern"]) == (params.LINE, params.TEXT)
+    assert search["q"]["schema"]["pattern"] == params.NOT_BLANK
+    assert search["q"]["schema"]["maxLength"] == Settings().max_query_chars
+    assert (key["schema"]["pattern"], key["schema"]["maxLength"]) == (params.IDEMPOTENCY_KEY,
+                                                                      request_views.MAX_IDEMPOTENCY_KEY_CHARS)
+    assert (new_request["email"]["pattern"], new_request["email"]["not"]["pattern"]) == (params.EMAIL,
+                                                                               params.EMAIL_REFUSED)
+    assert (new_request["phone"]["pattern"], new_request["phone"]["maxLength"]) == (params.PHONE,
+                                                                                    request_views.MAX_PHONE_CHARS)
+    assert new_request["conversation_id"]["pattern"] == params.LINE_OR_BLANK
+    assert new_request["conversation_id"]["maxLength"] == validation.MAX_CONVERSATION_ID_CHARS
+    assert new_request["company_name"]["maxLength"] == new_request["contact_person"]["maxLength"] == \
+        validation.MAX_NAME_CHARS == schemas["RequestUpdate"]["properties"]["assignee"]["maxLength"]
+    assert new_request["need_summary"]["maxLength"] == validation.MAX_SUMMARY_CHARS
+    assert schemas["RequestUpdate"]["properties"]["note"]["maxLength"] == validation.MAX_NOTE_CHARS
+    consent = schemas["Consent"]["properties"]
+    assert consent["given_at"]["pattern"] == params.CONSENT_YEAR
+    assert consent["notice_version"]["maxLength"] == validation.MAX_NOTICE_VERSION_CHARS
+    filters = DOCUMENT["components"]["parameters"]
+    assert filters["SiteFilter"]["schema"]["items"]["pattern"] == "^({0})(,({0}))*$".format("|".join(params.SITE_NAMES))
+
+
+@pytest.mark.parametrize(("pattern", "text", "matches"), [
+    ("LINE", "Acme Bio AB", True), ("LINE", " \u3000\u00a0", False), ("LINE", "Acme\n", False),
+    ("LINE", "\u0085x", True), ("TEXT", "Line one\r\n\tline two", True), ("TEXT", "\n\u2028\n", False),
+    ("TEXT", "a\x0b", False), ("LINE_OR_BLANK", "", True), ("LINE_OR_BLANK", "a\tb", False),
+    ("PHONE", "", True), ("PHONE", "+46 (8) 123-456", True), ("PHONE", "12345", False), ("PHONE", "46+123456", False),
+    ("IDEMPOTENCY_KEY", "3f2c8a9e 42", True), ("IDEMPOTENCY_KEY", "   ", False), ("IDEMPOTENCY_KEY", "clé", False),
+])
+def test_the_patterns_read_as_described(pattern: str, text: str, matches: bool) -> None:
+    from web.api import params
+
+    assert params.matches(getattr(params, pattern), text) is matches

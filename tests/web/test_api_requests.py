@@ -88,13 +88,43 @@ async def test_create_without_an_idempotency_key_is_400(api: ApiWorld) -> None:
     response = await api.client.post("/api/requests", json=new_request_body(), headers=api.auth(api.advisor))
     assert response.status == 400 and "Idempotency-Key" in (await error_of(response))[0]
     long_key = await create(api, key="k" * 101)
-    assert long_key.status == 400 and "1 to 100 printable characters" in (await error_of(long_key))[0]
+    assert long_key.status == 400 and "1 to 100 printable ASCII characters" in (await error_of(long_key))[0]
+    blank = await create(api, key="   ")
+    assert blank.status == 400 and "send an 'Idempotency-Key' header" in (await error_of(blank))[0]
+    for key in ("clé", "tab\there"):
+        response = await create(api, key=key)
+        assert response.status == 400 and "printable ASCII" in (await error_of(response))[0], key
     assert api.store.list() == []
+
+
+async def test_optional_fields_may_be_empty_or_null(api: ApiWorld) -> None:
+    body = new_request_body(phone="", org_number="", conversation_id="", routed_contact=None)
+    response = await create(api, body)
+    assert response.status == 201, await response.text()
+    stored = api.store.get((await response.json())["reference"])
+    assert (stored.phone, stored.org_number, stored.conversation_id) == (None, None, None)
+    spaced = await create(api, new_request_body(phone="(08) 123-456 78", org_number="16556036-0793"), "b")
+    assert spaced.status == 201 and (await spaced.json())["org_number"] == "556036-0793"
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"email": "not-an-address"}, "email", "is not a valid email address"),
+    ({"email": " anna.berg@acme.example"}, "email", "is not a valid email address"),
+    ({"email": "anna@acme.test"}, "email", "is not a valid email address"),
     ({"company_name": ""}, "company_name", "is required"),
+    ({"company_name": " \u3000"}, "company_name", "is required"),
+    ({"company_name": "Acme\tBio"}, "company_name", "may not contain line breaks or control characters"),
+    ({"company_name": "A" * 201}, "company_name", "at most 200"),
+    ({"need_summary": "GMP\x00"}, "need_summary", "may not contain control characters"),
+    ({"need_summary": "\n\n"}, "need_summary", "is required"),
+    ({"conversation_id": "a\nb"}, "conversation_id", "may not contain line breaks"),
+    ({"phone": "  "}, "phone", "may hold only digits"),
+    ({"phone": "12345"}, "phone", "with 6 to 20 digits"),
+    ({"org_number": "556036 0793"}, "org_number", "must be 10 digits as NNNNNN-NNNN"),
+    ({"entry_ids": None}, "entry_ids", "must be a list of entry ids"),
+    ({"consent": {"given_at": "1999-12-31T23:00:00Z", "notice_version": "2026-11"}}, "consent", "year 2000"),
+    ({"consent": {"given_at": "2026-11-25 09:00:00Z", "notice_version": "2026-11"}}, "consent", "ISO date and time"),
+    ({"consent": {"given_at": "2026-11-25T09:00:00Z", "notice_version": " "}}, "consent", "notice_version must be"),
     ({"company_name": 42}, "company_name", "must be text"),
     ({"contact_person": None}, "contact_person", "is required"),
     ({"need_summary": "x" * 5001}, "need_summary", "at most 5000"),
@@ -198,7 +228,12 @@ async def test_list_filters_and_pages(api: ApiWorld) -> None:
     ("?created_from=yesterday", "created_from must be an ISO date"),
     ("?created_to=2026-13-01", "created_to must be an ISO date"),
     ("?created_from=2026-11-21T10:00:00", "created_from needs a UTC offset"),
-    ("?created_from=2026-11-22&created_to=2026-11-20", "created_from must be before created_to"),
+    ("?created_from=", "created_from must be an ISO date"),
+    ("?created_from=2026-11-21%2010:00:00Z", "created_from must be an ISO date"),
+    ("?created_to=2026-W48-1", "created_to must be an ISO date"),
+    ("?status=", "status: unknown status ''; use one of: new, assigned"),
+    ("?status=NEW", "status: unknown status 'NEW'"),
+    ("?status=in-progress", "status: unknown status 'in-progress'"),
     ("?limit=201", "limit must be a whole number between 1 and 200"),
     ("?offset=-1", "offset must be a whole number at least 0"),
     ("?sort=desc", "unknown parameter 'sort'"),
@@ -206,6 +241,20 @@ async def test_list_filters_and_pages(api: ApiWorld) -> None:
 async def test_list_bad_filters_are_400(api: ApiWorld, query: str, message: str) -> None:
     response = await api.client.get(f"/api/requests{query}", headers=api.auth(api.advisor))
     assert response.status == 400 and message in (await error_of(response))[0]
+
+
+async def test_list_takes_any_rfc3339_range(api: ApiWorld) -> None:
+    seed(api, dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc))
+    get = lambda query: api.client.get(f"/api/requests{query}", headers=api.auth(api.advisor))  # noqa: E731
+    reversed_range = await get("?created_from=2026-11-22&created_to=2026-11-20")
+    assert reversed_range.status == 200 and (await reversed_range.json())["total"] == 0
+    # Moments whose UTC lies beyond year 1 or 9999 are the earliest or latest there is.
+    widest = await get("?created_from=0001-01-01T00:00:00%2B01:00&created_to=9999-12-31")
+    assert widest.status == 200 and (await widest.json())["total"] == 1
+    latest = await get("?created_from=9999-12-31T23:59:59-01:00")
+    assert latest.status == 200 and (await latest.json())["total"] == 0
+    lower_case = await get("?created_from=2026-11-20t09:00:00.123456789z&created_to=2026-11-20T23:59:60Z")
+    assert lower_case.status == 200 and (await lower_case.json())["total"] == 1
 
 
 # -- updating -------------------------------------------------------------------------------------------------
@@ -254,9 +303,13 @@ async def test_a_refused_transition_is_409_with_the_stores_message_and_changes_n
 
 @pytest.mark.parametrize(("body", "field", "message"), [
     ({}, None, "give at least one of: status, assignee, note"),
-    ({"status": None}, None, "give at least one of"),
+    ({"status": None}, "status", "unknown status null"),
     ({"status": "done"}, "status", "unknown status 'done'"),
+    ({"status": "In_Progress"}, "status", "unknown status 'In_Progress'"),
+    ({"status": ["new"]}, "status", "unknown status [\"new\"]"),
     ({"assignee": ""}, "assignee", "assignee: is required"),
+    ({"assignee": None, "note": "Called."}, "assignee", "assignee: is required"),
+    ({"note": " \n "}, "note", "note: is required"),
     ({"assignee": "Eva\nEk"}, "assignee", "may not contain line breaks"),
     ({"note": "x" * 5001}, "note", "at most 5000"),
     ({"note": ["a"]}, "note", "must be text"),

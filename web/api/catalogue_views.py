@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from functools import partial
 
 from aiohttp import web
 
 from index.engine import Hit, SearchEngine, SearchFilters
-from web.services import SERVICES_KEY
+from index.errors import QueryError
+from support_requests.tokens import TokenRole
 from web.api import params
 from web.api.auth import requires
 from web.api.errors import ApiError
 from web.api.serialise import entry_json, entry_summary_json, hit_json
-from support_requests.tokens import TokenRole
 from web.metrics import observe_search
+from web.services import SERVICES_KEY
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
@@ -31,14 +33,19 @@ async def search(request: web.Request) -> web.Response:
     params.check_known(query, ("q", "type", "site", "limit"))
     engine = _engine(request)
     text = params.single(query, "q")
-    if text is None or not text.strip():
+    if text is None or not re.search(params.NOT_BLANK, text):
         raise ApiError(400, "q is required: the need in plain words, such as q=GMP+manufacturing+of+a+viral+vector")
     longest = engine.settings.max_query_chars
     if len(text) > longest:
         raise ApiError(400, f"q is too long: {len(text)} characters, at most {longest}")
     filters = SearchFilters(types=params.entry_types(query), sites=params.sites(query))
     limit = params.integer(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    hits = await _search(engine, text, filters, limit)
+    try:
+        hits = await _search(engine, text, filters, limit)
+    except QueryError:
+        # Nothing searchable is left once tags, punctuation and control characters are set aside ("<b></b>",
+        # "?!"): the document allows any text that is not blank, so the answer is no hits rather than an error.
+        hits = []
     observe_search(request.app, "api", hits)
     return web.json_response({
         "query": text,
