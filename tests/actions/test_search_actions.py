@@ -46,7 +46,10 @@ async def test_site_preference_is_a_filter(sample_engine, dispatcher) -> None:
     events = await run(ActionSearchCatalogue(sample_engine), dispatcher, tracker)
     assert responses(dispatcher)[0] == "utter_results_intro_filtered"
     assert dispatcher.messages[0]["filter_label"] == "Hagastaden/Solna"
-    assert set(slot_events(events)["last_hits"]) <= {"flow-biomedicum", "cryo-em-solna"}
+    hits = slot_events(events)["last_hits"]
+    assert hits[0] == "flow-biomedicum"  # the flow cytometry unit of the site, not merely nothing outside it
+    assert set(hits) <= {"flow-biomedicum", "cryo-em-solna"}
+    assert responses(dispatcher).count("utter_hit") == len(hits)
 
 
 async def test_markup_in_the_need_is_not_echoed(sample_engine, dispatcher) -> None:
@@ -66,9 +69,10 @@ async def test_show_more_excludes_what_was_shown(sample_engine, dispatcher) -> N
     tracker = make_tracker("more", intent="show_more",
                            slots={"need": "cell sorting flow cytometry", "shown_ids": ["flow-flemingsberg", "flow-biomedicum"]})
     events = await run(ActionShowMore(sample_engine), dispatcher, tracker)
-    shown = slot_events(events)["shown_ids"]
-    assert shown[:2] == ["flow-flemingsberg", "flow-biomedicum"] and len(shown) > 2
-    assert not {"flow-flemingsberg", "flow-biomedicum"} & set(slot_events(events)["last_hits"])
+    shown, hits = slot_events(events)["shown_ids"], slot_events(events)["last_hits"]
+    assert hits and shown == ["flow-flemingsberg", "flow-biomedicum"] + hits
+    assert not {"flow-flemingsberg", "flow-biomedicum"} & set(hits)
+    assert responses(dispatcher).count("utter_hit") == len(hits)
 
 
 async def test_show_more_when_all_was_shown(sample_engine, dispatcher) -> None:
@@ -88,16 +92,22 @@ async def test_none_fit_is_noted_and_offers_others(sample_engine, dispatcher) ->
     tracker = make_tracker("none of these", intent="none_fit", slots={"need": "flow cytometry", "shown_ids": ["flow-flemingsberg"]})
     events = await run(ActionNoneFit(sample_engine), dispatcher, tracker)
     assert responses(dispatcher)[:2] == ["utter_none_fit", "utter_results_intro"]
-    assert "flow-flemingsberg" not in slot_events(events)["last_hits"]
+    hits = slot_events(events)["last_hits"]
+    assert hits[0] == "flow-biomedicum"  # the other flow cytometry unit comes next
+    assert "flow-flemingsberg" not in hits and responses(dispatcher).count("utter_hit") == len(hits)
 
 
-@pytest.mark.parametrize(("value", "expected"), [("Flemingsberg", "flemingsberg"), ("solna", "hagastaden")])
-async def test_restrict_site_searches_again_there(sample_engine, dispatcher, value, expected) -> None:
+@pytest.mark.parametrize(("value", "expected", "flow_unit"), [("Flemingsberg", "flemingsberg", "flow-flemingsberg"),
+                                                             ("solna", "hagastaden", "flow-biomedicum")])
+async def test_restrict_site_searches_again_there(sample_engine, dispatcher, value, expected, flow_unit) -> None:
     tracker = make_tracker(f"only {value}", intent="restrict_site", slots={"site": value, "need": "flow cytometry"})
     events = await run(ActionRestrictSite(sample_engine), dispatcher, tracker)
     slots = slot_events(events)
     assert slots["site"] == expected
+    assert slots["last_hits"][0] == flow_unit  # the site's flow cytometry unit is found, not merely nothing else
     assert all(sample_engine.entry(i).site.value == expected for i in slots["last_hits"])
+    assert responses(dispatcher)[0] == "utter_results_intro_filtered"
+    assert responses(dispatcher).count("utter_hit") == len(slots["last_hits"])
 
 
 async def test_restrict_to_an_unknown_site_asks_which(sample_engine, dispatcher) -> None:

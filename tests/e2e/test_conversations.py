@@ -10,6 +10,7 @@ import pytest
 
 from support_requests.store import RequestStore
 from tests.e2e.conftest import Conversation
+from web.insights.conversations import TrackerReader
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -118,8 +119,22 @@ def test_no_consent_stores_nothing(chat: Conversation, stack) -> None:
         assert not [r for r in store.list() if r.conversation_id == chat.sender]
 
 
-def test_asking_for_a_person_flags_the_conversation(chat: Conversation) -> None:
-    assert chat.say("I want to talk to a human") == ["utter_handoff", "custom:handoff"]
+def test_asking_for_a_person_flags_the_conversation(chat: Conversation, stack) -> None:
+    _, settings = stack
+    reader = TrackerReader(settings.tracker_db_url)
+    try:
+        assert chat.say("hello") == ["utter_greet", "utter_privacy_notice"]
+        assert reader.transcript(chat.sender).flagged_at is None  # stored, and not flagged yet
+        assert chat.sender not in [c.conversation_id for c in reader.flagged().conversations]
+        assert chat.say("I want to talk to a human") == ["utter_handoff", "custom:handoff"]
+        assert chat.custom("handoff")["conversation"] == chat.sender
+        # The flag the advisors' console lists: Rasa's tracker store has handoff_requested set for this sender.
+        flagged = {c.conversation_id: c for c in reader.flagged().conversations}
+        assert chat.sender in flagged and flagged[chat.sender].flagged_at is not None
+        assert flagged[chat.sender].last_user_text == "I want to talk to a human"
+        assert reader.transcript(chat.sender).flagged_at == flagged[chat.sender].flagged_at
+    finally:
+        reader.close()
 
 
 def test_interruptions_inside_the_form(chat: Conversation) -> None:

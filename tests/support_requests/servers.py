@@ -1,11 +1,19 @@
-"""Local test servers: an SMTP server (aiosmtpd) and a CRM webhook receiver (aiohttp), on 127.0.0.1 only."""
+"""Local test servers: an SMTP server (aiosmtpd) and a CRM webhook receiver (aiohttp), on 127.0.0.1 only.
+
+No port needs guessing: a server binds port 0 by default and reports the port the system gave it, and
+:func:`refusing_port` holds a port on which nothing listens yet (connections are refused), which a server
+can later take over, so that no other process can take it in between.
+"""
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import email
 import email.message
+import socket
 import threading
+from collections.abc import Iterator
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -38,20 +46,62 @@ class RecordingSmtpHandler:
             return collections.Counter(m[header] for m in self.messages)
 
 
-class SmtpServer:
-    """An aiosmtpd server on 127.0.0.1:``port``, started and stopped on demand."""
+@contextlib.contextmanager
+def refusing_port() -> Iterator[socket.socket]:
+    """A TCP socket bound to a free port on 127.0.0.1 that does not listen, held for the ``with`` block.
 
-    def __init__(self, port: int, handler: RecordingSmtpHandler | None = None, **options):
-        self.port = port
+    Connections to its port (``sock.getsockname()[1]``) are refused, as by a server that is down, and no other
+    process can take the port meanwhile. Pass it to :class:`SmtpServer` as ``sock`` to start serving there.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        yield sock
+    finally:
+        sock.close()
+
+
+class SmtpServer:
+    """An aiosmtpd server on 127.0.0.1, started and stopped on demand.
+
+    Args:
+        port: the port to listen on; 0 (the default) lets the system choose a free one when the server
+            starts. Either way :attr:`port` is read back from the bound socket once started.
+        handler: the message handler (a fresh :class:`RecordingSmtpHandler` by default).
+        sock: a bound socket to listen on instead of ``port`` (see :func:`refusing_port`); the server
+            closes it when it stops.
+        **options: passed to aiosmtpd's ``SMTP`` (``tls_context``, ``require_starttls``, ``authenticator``...).
+    """
+
+    def __init__(self, port: int = 0, handler: RecordingSmtpHandler | None = None, *,
+                 sock: socket.socket | None = None, **options):
+        self.port = sock.getsockname()[1] if sock is not None else port
         self.handler = handler or RecordingSmtpHandler()
         self.options = options
+        self._sock = sock
         self._controller = None
 
     def start(self) -> SmtpServer:
         from aiosmtpd.controller import Controller
 
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.options)
+        sock = self._sock
+
+        class BoundController(Controller):
+            """aiosmtpd's controller, listening on ``sock`` when given, and connecting to the port it really bound
+            (aiosmtpd would connect to the port it was asked for, 0) to check that the server answers."""
+
+            def _create_server(self):
+                if sock is None:
+                    return super()._create_server()
+                return self.loop.create_server(self._factory_invoker, sock=sock, ssl=self.ssl_context)
+
+            def _trigger_server(self):
+                self.port = self.server.sockets[0].getsockname()[1]
+                super()._trigger_server()
+
+        self._controller = BoundController(self.handler, hostname="127.0.0.1", port=self.port, **self.options)
         self._controller.start()
+        self.port = self._controller.port
         return self
 
     def stop(self) -> None:

@@ -12,8 +12,8 @@ from support_requests.model import Recipients
 from support_requests.store import RequestStore
 from support_requests.webhook import WebhookSender, sign_body, verify_signature
 from support_requests.worker import OutboxWorker, RetryPolicy
-from tests.support_requests.helpers import FakeClock, free_port
-from tests.support_requests.servers import RecordingSmtpHandler, SmtpServer, WebhookReceiver
+from tests.support_requests.helpers import FakeClock
+from tests.support_requests.servers import RecordingSmtpHandler, SmtpServer, WebhookReceiver, refusing_port
 
 SECRET = "shared-secret-for-tests"
 
@@ -30,7 +30,7 @@ def create_requests(store: RequestStore, draft, n: int) -> list[str]:
 
 @pytest.fixture
 def smtp():
-    server = SmtpServer(free_port()).start()
+    server = SmtpServer().start()
     yield server
     server.stop()
 
@@ -60,23 +60,25 @@ async def test_emails_arrive_with_the_promised_content(store: RequestStore, draf
 @pytest.mark.asyncio
 async def test_smtp_down_while_requests_arrive_then_each_email_exactly_once(store: RequestStore, draft,
                                                                            clock: FakeClock) -> None:
-    port = free_port()  # nothing listens here yet
-    references = create_requests(store, draft, 20)
-    assert len(store.list()) == 20  # the requests exist although no email could go out
-    worker = OutboxWorker(store.outbox, [mailer(port)], clock=clock, batch_size=7,
-                          policy=RetryPolicy(base_seconds=30, cap_seconds=300, max_attempts=5))
-    down = await worker.run_until_idle()
-    assert (down.sent, down.retried) == (0, 40)
-    assert store.outbox.counts() == {"pending": 40}
-    server = SmtpServer(port).start()
-    try:
-        clock.advance(seconds=31)
-        stats = await worker.run_until_idle()
-        assert stats.sent == 40
-        clock.advance(hours=1)
-        assert (await OutboxWorker(store.outbox, [mailer(port)], clock=clock).run_until_idle()).sent == 0
-    finally:
-        server.stop()
+    with refusing_port() as held:  # nothing listens here yet, and no other process can take the port
+        port = held.getsockname()[1]
+        references = create_requests(store, draft, 20)
+        assert len(store.list()) == 20  # the requests exist although no email could go out
+        worker = OutboxWorker(store.outbox, [mailer(port)], clock=clock, batch_size=7,
+                              policy=RetryPolicy(base_seconds=30, cap_seconds=300, max_attempts=5))
+        down = await worker.run_until_idle()
+        assert (down.sent, down.retried) == (0, 40)
+        assert store.outbox.counts() == {"pending": 40}
+        server = SmtpServer(sock=held).start()  # the server comes up on that very port
+        try:
+            clock.advance(seconds=31)
+            stats = await worker.run_until_idle()
+            assert stats.sent == 40
+            clock.advance(hours=1)
+            assert (await OutboxWorker(store.outbox, [mailer(port)], clock=clock).run_until_idle()).sent == 0
+        finally:
+            server.stop()
+    assert server.port == port
     counts = server.handler.count_by("X-Navigator-Delivery")
     assert len(counts) == 40 and set(counts.values()) == {1}
     assert sorted(server.handler.count_by("X-Navigator-Reference").items()) == [(r, 2) for r in references]
@@ -115,7 +117,7 @@ async def test_worker_restarted_midway_sends_each_email_exactly_once(store: Requ
 @pytest.mark.asyncio
 async def test_a_refused_mailbox_fails_for_good_and_the_others_go_out(store: RequestStore, draft,
                                                                      clock: FakeClock) -> None:
-    server = SmtpServer(free_port(), RecordingSmtpHandler(refuse={"vecura@facility.example.org"})).start()
+    server = SmtpServer(handler=RecordingSmtpHandler(refuse={"vecura@facility.example.org"})).start()
     try:
         reference = store.create(draft(), "form-1").reference
         worker = OutboxWorker(store.outbox, [mailer(server.port)], clock=clock)
@@ -137,7 +139,7 @@ async def test_smtp_login(store: RequestStore, draft, clock: FakeClock) -> None:
         logins.append((auth_data.login, auth_data.password))
         return AuthResult(success=auth_data.password == b"s3cret")
 
-    server = SmtpServer(free_port(), authenticator=authenticator, auth_require_tls=False).start()
+    server = SmtpServer(authenticator=authenticator, auth_require_tls=False).start()
     try:
         store.create(draft(), "form-1")
         good = await OutboxWorker(store.outbox, [mailer(server.port, user="nav", password="s3cret")],
@@ -185,10 +187,11 @@ async def test_webhook_client_errors_are_final(open_store, draft, clock: FakeClo
 
 @pytest.mark.asyncio
 async def test_webhook_receiver_down_is_retried(open_store, draft, clock: FakeClock) -> None:
-    store = open_store(recipients=Recipients(webhook_url=f"http://127.0.0.1:{free_port()}/hook"))
-    store.create(draft(), "form-1")
-    async with WebhookSender(SECRET, timeout=5) as sender:
-        stats = await OutboxWorker(store.outbox, [sender], clock=clock).run_until_idle()
+    with refusing_port() as held:
+        store = open_store(recipients=Recipients(webhook_url=f"http://127.0.0.1:{held.getsockname()[1]}/hook"))
+        store.create(draft(), "form-1")
+        async with WebhookSender(SECRET, timeout=5) as sender:
+            stats = await OutboxWorker(store.outbox, [sender], clock=clock).run_until_idle()
     assert stats.retried == 1
     assert [r.status for r in store.outbox.records() if r.kind == "webhook"] == ["pending"]
 

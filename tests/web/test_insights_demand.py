@@ -146,6 +146,7 @@ def test_the_retention_run_also_deletes_old_unmet_needs(tmp_path, database_url, 
     store.set_status(reference, "closed", actor="eva")
     clock.advance(days=31)
     recent = demand.add("recent need", "none_fit")
+    assert [n.id for n in demand.needs()] == [recent.id, old.id]  # both stored, so the purge has one to delete
     report, deleted = purge_expired(store, settings.tracker_db_url, settings.retention_days)
     assert report.references == (reference,) and deleted == 0
     assert [n.id for n in demand.needs()] == [recent.id]
@@ -154,8 +155,9 @@ def test_the_retention_run_also_deletes_old_unmet_needs(tmp_path, database_url, 
 
 def test_erasing_a_conversation_deletes_its_unmet_needs(tmp_path, database_url, store, demand) -> None:
     settings = settings_for(tmp_path, database_url)
-    demand.add("need of the erased company", "weak", conversation_id="conv-0001")
+    erased = demand.add("need of the erased company", "weak", conversation_id="conv-0001")
     kept = demand.add("need of another company", "weak", conversation_id="conv-0002")
+    assert sorted(n.id for n in demand.needs()) == sorted([erased.id, kept.id])
     assert erase_conversations(store.engine, settings.tracker_db_url, ["conv-0001"]) == 0  # no tracker store yet
     assert [n.id for n in demand.needs()] == [kept.id]
     assert erase_conversations(store.engine, settings.tracker_db_url, ["conv-0002"]) == 0
@@ -166,8 +168,10 @@ def test_erasing_requests_by_email_erases_their_conversations_needs(tmp_path, da
                                                                    clock) -> None:
     settings = settings_for(tmp_path, database_url)
     store.create(make_draft(clock, conversation_id="conv-0001"), "form-1")
-    demand.add("need of the erased company", "none_fit", conversation_id="conv-0001")
+    need = demand.add("need of the erased company", "none_fit", conversation_id="conv-0001")
+    assert [n.id for n in demand.needs()] == [need.id]
     report = store.erase(email="Anna.Berg@acme-bio.example.org")
+    assert "conv-0001" in report.conversation_ids
     erase_conversations(store.engine, settings.tracker_db_url, report.conversation_ids)
     assert demand.needs() == []
 
