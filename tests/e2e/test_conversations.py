@@ -10,7 +10,7 @@ import pytest
 
 from support_requests.store import RequestStore
 from tests.e2e.conftest import Conversation
-from web.insights.conversations import TrackerReader
+from support_requests.conversations import TrackerReader
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
