@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from support_requests.conversations import TrackerReader
 from support_requests.store import RequestStore
 from tests.e2e.conftest import Conversation
-from support_requests.conversations import TrackerReader
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
