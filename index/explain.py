@@ -108,9 +108,13 @@ def reason_sentences(entry: Entry, passages: Sequence[str], processor: TextProce
 
 
 def _holding_passage(sentence: str, passages: Sequence[str]) -> int | None:
-    for position, passage in enumerate(passages):
-        if sentence in passage:
-            return position
+    """The first passage that holds ``sentence``, else the first that holds its opening words (a sentence mended
+    from two pieces may straddle two passages)."""
+    opening = " ".join(sentence.split()[:MIN_REASON_WORDS * 2])
+    for needle in (sentence, opening):
+        for position, passage in enumerate(passages):
+            if needle in passage:
+                return position
     return None
 
 
