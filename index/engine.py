@@ -106,6 +106,11 @@ class Hit:
         }
 
 
+def _same_need(first: list[Hit], second: list[Hit]) -> bool:
+    """Whether two parts of a message are one need: one finds nothing, or both lead to the same entry first."""
+    return not first or not second or first[0].entry.id == second[0].entry.id
+
+
 @dataclass(frozen=True)
 class PartHits:
     """The matches for one need of a message.
@@ -272,13 +277,13 @@ class SearchEngine:
         if len(texts) > 1:
             texts = self._join_unsearchable(texts)
             results = [self.search(t, top=top, filters=filters, mode=mode) for t in texts]
-            # A part whose best match is its neighbour's is the same need in other words: join them, search
-            # the joined text, and look again, until every neighbour differs.
+            # Neighbours whose best match is the same entry are one need put in two clauses: join them, search
+            # the joined text, and look again, until every neighbour leads elsewhere.
             joined = True
             while joined and len(texts) > 1:
                 joined = False
                 for i in range(1, len(texts)):
-                    if not results[i] or not results[i - 1] or results[i][0].entry.id == results[i - 1][0].entry.id:
+                    if _same_need(results[i - 1], results[i]):
                         texts[i - 1:i + 1] = [f"{texts[i - 1]}, {texts[i]}"]
                         results[i - 1:i + 1] = [self.search(texts[i - 1], top=top, filters=filters, mode=mode)]
                         joined = True

@@ -24,7 +24,11 @@ _EN_WE = r"(?:we|i|they|our\s+\w+)(?:'ll|'d|'re|\s+will|\s+would|\s+shall|\s+are
 _SV_WE = r"(?:vi|jag)(?:\s+\w+)?"
 
 _BOUNDARIES = [
-    rf"\s*;\s*(?:(?:and\s+)?{_EN_NEXT}\b,?\s*)?",                   # "…; separately we need"
+    # A bare semicolon joins two clauses of one thought ("…is floppy; the X-ray approach failed"): it cuts
+    # only before words that go on to another need.
+    rf"\s*;\s*(?:and\s+)?{_EN_NEXT}\b,?\s*",                        # "…; separately a loan"
+    rf"\s*;\s*(?={_EN_WE}\s+(?:also|then|later|additionally|next)\b)",  # "…; we also need"
+    rf"\s*;\s*(?:och\s+)?{_SV_NEXT}\b,?\s*",                          # "…; dessutom ett lån"
     rf",?\s+and\s+{_EN_NEXT}\b,?\s*",                                # ", and later", " and also"
     r",?\s+(?:and\s+)?as\s+well\s+as\s+",                            # ", as well as"
     r",?\s+plus\s+",                                                 # ", plus"
@@ -36,6 +40,10 @@ _BOUNDARIES = [
     rf"(?:,?\s+och|\.)\s+(?={_SV_WE}\s+(?:även|också|sedan|senare|dessutom)\b)",  # "och vi behöver också"
 ]
 _BOUNDARY = re.compile("|".join(f"(?:{b})" for b in _BOUNDARIES), re.IGNORECASE)
+# A part that opens with a preposition continues the clause before it ("test it in the lab and then on real
+# patients"): it names no need of its own.
+_CONTINUATION = re.compile(r"(?:in|on|at|with|by|from|into|onto|under|within|på|i|med|hos|vid|från|inom|under)\s",
+                           re.IGNORECASE)
 _EDGE = re.compile(r"^[\s,;:.–—-]+|[\s,;:–—-]+$")
 _LEADING_CONJUNCTION = re.compile(r"^(?:and|but|so|och|men|så)\s+", re.IGNORECASE)
 # "We'll need", "our startup needs", "vi behöver även": saying that a need exists, not what it is.
@@ -98,7 +106,7 @@ def split_needs(text: str, max_parts: int = MAX_PARTS) -> list[NeedPart]:
         if len(pieces) == max_parts - 1:
             break
         piece = text[start:match.start()]
-        if _tidy(piece):
+        if _tidy(piece) and not _CONTINUATION.match(text, match.end()):
             pieces.append(piece)
             start = match.end()
     pieces.append(text[start:])

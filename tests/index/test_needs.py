@@ -43,6 +43,9 @@ def test_messages_are_cut_where_the_next_need_starts(message: str, parts: list[s
         "Var kan vi göra RNA-seq och få hjälp med bioinformatiken i Flemingsberg?",
         "GMP production of lentiviral vector for our phase 1 gene therapy trial, Karolinska Huddinge",
         "Also, we need sequencing",
+        "Our target is floppy; the X-ray approach failed",
+        "test it in the lab and then on real patients",
+        "testa den i labbet och sedan på riktiga patienter",
         "",
     ],
 )
@@ -51,8 +54,8 @@ def test_a_single_need_is_not_cut(message: str) -> None:
 
 
 def test_at_most_max_parts_and_the_rest_stays_in_the_last() -> None:
-    message = "sequencing; imaging; a loan; an office"
-    assert texts(message) == ["sequencing", "imaging", "a loan; an office"]
+    message = "sequencing; also imaging; also a loan; also an office"
+    assert texts(message) == ["sequencing", "imaging", "a loan; also an office"]
     assert texts(message, max_parts=1) == [message]
     with pytest.raises(ValueError, match="max_parts"):
         split_needs(message, max_parts=0)
@@ -106,7 +109,7 @@ def test_parts_with_the_same_best_match_are_one_need(sample_engine: SearchEngine
 
 
 def test_a_part_without_searchable_words_joins_its_neighbour(sample_engine: SearchEngine) -> None:
-    parts = sample_engine.search_parts("GMP manufacturing of viral vectors; and then the; a loan for a company",
+    parts = sample_engine.search_parts("GMP manufacturing of viral vectors; and then the; also a loan for a company",
                                        top=1)
     assert [p.need.text for p in parts] == ["GMP manufacturing of viral vectors, the", "a loan for a company"]
 
