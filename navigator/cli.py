@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--queries", type=Path, help="labelled query file (default: tests/eval/queries.yaml)")
     evaluate.add_argument("--misses", choices=["dev"], help="also list the dev queries that hybrid misses at 3")
     evaluate.add_argument("--multipart", type=Path,
-                          help="labelled messages with several needs (default: multipart.yaml beside the queries)")
+                          help="labelled messages with several needs (default without --queries: "
+                               "multipart.yaml beside the default queries)")
     evaluate.add_argument("--no-multipart", action="store_true", help="measure single needs only")
     evaluate.set_defaults(handler=_evaluate)
 
@@ -272,9 +273,10 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
         dev = [q for q in queries if q.split == "dev"]
         for query, got in misses(engine, dev, SearchMode.HYBRID):
             print(f"miss {query.id}: {query.text!r} expected {list(query.expected)} got {got}")
-    if args.no_multipart:
+    # The shipped messages name shipped entries: with a query file of one's own, only a given message file is read.
+    multipart = args.multipart or (None if args.queries else path.parent / "multipart.yaml")
+    if args.no_multipart or multipart is None:
         return 0
-    multipart = args.multipart or path.parent / "multipart.yaml"
     messages = load_messages(multipart, known_ids=(e.id for e in engine.entries()))
     print(f"\nThe same single needs searched need by need (hybrid), as the assistant searches them:\n")
     print(format_single_split_table(evaluate_single_needs_split(engine, queries)))
