@@ -34,7 +34,7 @@ def hit_variables(hit: Hit, rank: int) -> dict[str, str]:
         "name": entry.name,
         "organisation": entry.organisation,
         "site": site_label(entry),
-        "reason": hit.explanation.passage,
+        "reason": hit.explanation.reason,
         "terms": ", ".join(hit.explanation.terms),
         "eligibility": entry.eligibility,
     }

@@ -10,8 +10,11 @@ import numpy as np
 
 from index.catalogue import Entry, EntryType, Site
 from index.embedding import Embedder
-from index.explain import Explanation, shared_terms, shorten
+from index.explain import (Explanation, ReasonSentence, best_sentence, reason_sentences, shared_terms, term_weights,
+                           trim)
+from index.errors import QueryError
 from index.fusion import best_possible_score, reciprocal_rank_fusion
+from index.needs import MAX_PARTS, NeedPart, split_needs, topic_of
 from index.routing import contact_id
 from index.store import IndexState
 from index.text import Term, TextProcessor, clean_query
@@ -104,10 +107,31 @@ class Hit:
             **self.entry.identity(),
             "score": round(self.score, 4),
             "similarity": None if self.similarity is None else round(self.similarity, 4),
-            "reason": self.explanation.passage,
+            "reason": self.explanation.reason,
             "terms": list(self.explanation.terms),
             "contact": contact_id(self.entry),
         }
+
+
+def _same_need(first: list[Hit], second: list[Hit]) -> bool:
+    """Whether two parts of a message are one need: one finds nothing, or both lead to the same entry first."""
+    return not first or not second or first[0].entry.id == second[0].entry.id
+
+
+@dataclass(frozen=True)
+class PartHits:
+    """The matches for one need of a message.
+
+    Attributes:
+        need: the need: ``need.text`` is what was searched, ``need.topic`` a short form for a heading.
+        hits: up to ``top`` hits for it, best first, ranked from 1.
+    """
+
+    need: NeedPart
+    hits: list[Hit]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"text": self.need.text, "topic": self.need.topic, "hits": [h.to_dict() for h in self.hits]}
 
 
 @dataclass
@@ -134,6 +158,7 @@ class SearchEngine:
         self._position = {d.entry.id: i for i, d in enumerate(self._documents)}
         self._passage_owner = {pid: i for i, d in enumerate(self._documents) for pid in d.passage_ids}
         self._lemma_sets: dict[int, frozenset[str]] = {}
+        self._sentences: dict[int, tuple[ReasonSentence, ...]] = {}
         self._columns = self._make_columns()
 
     @property
@@ -207,18 +232,94 @@ class SearchEngine:
 
         fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k, weights=weights)[:top]
         ceiling = best_possible_score(weights, self.settings.rrf_k)
-        lemma_set = set(lemmas)
+        weights = term_weights(lemmas, self._state.keyword.document_frequencies(sorted(set(lemmas))),
+                               len(self._documents))
         hits = []
         for rank, (position, score) in enumerate(fused, start=1):
-            passage, similarity = self._best_passage(position, query_vector, lemma_set)
+            similarities = self._passage_similarities(position, query_vector)
+            similarity = None if similarities is None else float(similarities.max())
             document = self._documents[position]
+            reason = best_sentence(self._sentences_of(position), weights, similarities)
             explanation = Explanation(
-                passage=shorten(passage, self._processor.sentences(passage), lemma_set, self._processor.lemmas),
+                reason=trim(reason.text),
                 terms=shared_terms(terms, self._lemmas_of(position)),
             )
             hits.append(Hit(document.entry, rank, min(1.0, score / ceiling), similarity,
                             keyword_scores.get(position, 0.0), explanation))
         return hits
+
+    def search_parts(
+        self,
+        query: str,
+        *,
+        top: int = 5,
+        filters: SearchFilters = SearchFilters(),
+        mode: SearchMode = SearchMode.HYBRID,
+        max_parts: int = MAX_PARTS,
+    ) -> list[PartHits]:
+        """Rank entries for each distinct need in ``query``.
+
+        The message is cut where a company goes on to another need (see :func:`index.needs.split_needs`). A
+        part stays a need of its own only when it has searchable words and its best hit differs from the best
+        hit of the part before it; otherwise it is joined to that part. When one need is left, the result is
+        exactly :meth:`search` of the whole message.
+
+        Args:
+            query, top, filters, mode: as for :meth:`search`; each part is searched with them.
+            max_parts: the most needs to tell apart (1 turns splitting off).
+
+        Returns:
+            One :class:`PartHits` per need, in the order written. For a single need: one, whose ``need.text``
+            is the cleaned message and whose hits are those of :meth:`search`.
+
+        Raises:
+            QueryError: as :meth:`search`, for the whole message.
+            ValueError: ``top`` or ``max_parts`` is out of range.
+        """
+        if not 1 <= top <= self.settings.max_top:
+            raise ValueError(f"top must be between 1 and {self.settings.max_top}, got {top}")
+        text = clean_query(query, self.settings.max_query_chars)
+        texts = [p.text for p in split_needs(text, max_parts)]
+        results: list[list[Hit]] = []
+        if len(texts) > 1:
+            texts = self._join_unsearchable(texts)
+            results = [self.search(t, top=top, filters=filters, mode=mode) for t in texts]
+            # Neighbours whose best match is the same entry are one need put in two clauses: join them, search
+            # the joined text, and look again, until every neighbour leads elsewhere.
+            joined = True
+            while joined and len(texts) > 1:
+                joined = False
+                for i in range(1, len(texts)):
+                    if _same_need(results[i - 1], results[i]):
+                        texts[i - 1:i + 1] = [f"{texts[i - 1]}, {texts[i]}"]
+                        results[i - 1:i + 1] = [self.search(texts[i - 1], top=top, filters=filters, mode=mode)]
+                        joined = True
+                        break
+        if len(texts) <= 1:
+            return [PartHits(NeedPart(text, topic_of(text)), self.search(query, top=top, filters=filters, mode=mode))]
+        return [PartHits(NeedPart.of(t), hits) for t, hits in zip(texts, results)]
+
+    def _join_unsearchable(self, texts: list[str]) -> list[str]:
+        """``texts`` with each part that has no searchable word joined to the part before it (or after it,
+        for the first)."""
+        joined: list[str] = []
+        pending = ""
+        for text in texts:
+            try:
+                searchable = bool(self.terms(text))
+            except QueryError:
+                searchable = False
+            if not searchable:
+                if joined:
+                    joined[-1] = f"{joined[-1]}, {text}"
+                else:
+                    pending = f"{pending}, {text}" if pending else text
+                continue
+            joined.append(f"{pending}, {text}" if pending else text)
+            pending = ""
+        if pending:
+            joined.append(pending)
+        return joined
 
     def _dense_ranking(self, query_vector: np.ndarray, mask: np.ndarray | None) -> list[int]:
         allowed = None
@@ -235,15 +336,21 @@ class SearchEngine:
         # Equal scores rank by entry id (positions follow ids), never by the passages' hashed ids.
         return sorted(best, key=lambda owner: (-best[owner], owner))[: self.settings.candidates]
 
-    def _best_passage(self, position: int, query_vector: np.ndarray | None, lemmas: set[str]) -> tuple[str, float | None]:
-        document = self._documents[position]
+    def _passage_similarities(self, position: int, query_vector: np.ndarray | None) -> np.ndarray | None:
+        """The cosine similarity of the query and each passage of the entry, in passage order; ``None``
+        without a query vector (keyword-only search)."""
         if query_vector is None:
-            overlap = [len(lemmas & set(self._processor.lemmas(p))) for p in document.passages]
-            return document.passages[int(np.argmax(overlap))], None
-        vectors = self._state.dense.vectors(np.array(document.passage_ids, dtype=np.int64))
-        similarities = vectors @ query_vector
-        best = int(np.argmax(similarities))
-        return document.passages[best], float(similarities[best])
+            return None
+        vectors = self._state.dense.vectors(np.array(self._documents[position].passage_ids, dtype=np.int64))
+        return vectors @ query_vector
+
+    def _sentences_of(self, position: int) -> tuple[ReasonSentence, ...]:
+        cached = self._sentences.get(position)
+        if cached is None:
+            document = self._documents[position]
+            cached = reason_sentences(document.entry, document.passages, self._processor)
+            self._sentences[position] = cached
+        return cached
 
     def _lemmas_of(self, position: int) -> frozenset[str]:
         cached = self._lemma_sets.get(position)

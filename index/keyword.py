@@ -49,6 +49,18 @@ class KeywordIndex:
         weights = None if mask is None else mask.astype(np.float32)
         return np.asarray(self._retriever.get_scores(known, weight_mask=weights), dtype=np.float32)
 
+    def document_frequencies(self, lemmas: Sequence[str]) -> dict[str, int]:
+        """How many documents use each of ``lemmas``; 0 for a lemma that no document uses."""
+        indptr = self._retriever.scores["indptr"]
+        vocabulary = self._retriever.vocab_dict
+        frequencies = {}
+        for lemma in lemmas:
+            column = vocabulary.get(lemma)
+            # Each column of the score matrix holds one entry per document that uses the word.
+            inside = column is not None and column + 1 < len(indptr)
+            frequencies[lemma] = int(indptr[column + 1] - indptr[column]) if inside else 0
+        return frequencies
+
     def search(
         self, query_lemmas: Sequence[str], k: int, mask: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

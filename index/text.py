@@ -119,6 +119,23 @@ class TextProcessor:
         doc = self._nlp.get_pipe("sentencizer")(self._nlp.make_doc(text))
         return [s.text.strip() for s in doc.sents if s.text.strip()]
 
+    def readable_sentences(self, text: str) -> list[str]:
+        """``text`` split into sentences that read on their own.
+
+        The sentencizer also ends a sentence at a question mark inside quotes ('A company asking "where can we
+        test this?" would start here.'), leaving a fragment that starts with a lower-case word. Such a
+        fragment is joined back to the sentence before it. A word that merely starts in lower case but is
+        not all lower case (a name such as "uMOVE") still starts a sentence.
+        """
+        joined: list[str] = []
+        for sentence in self.sentences(text):
+            first = sentence.split(maxsplit=1)[0].strip("\"'“”(")
+            if joined and first.isalpha() and first.islower():
+                joined[-1] = f"{joined[-1]} {sentence}"
+            else:
+                joined.append(sentence)
+        return joined
+
     def passages(self, text: str, max_words: int = 70) -> list[str]:
         """Split ``text`` into passages of whole sentences of at most about ``max_words`` words.
 

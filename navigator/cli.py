@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="measure Recall@k and MRR on labelled queries")
     evaluate.add_argument("--queries", type=Path, help="labelled query file (default: tests/eval/queries.yaml)")
     evaluate.add_argument("--misses", choices=["dev"], help="also list the dev queries that hybrid misses at 3")
+    evaluate.add_argument("--multipart", type=Path,
+                          help="labelled messages with several needs (default without --queries: "
+                               "multipart.yaml beside the default queries)")
+    evaluate.add_argument("--no-multipart", action="store_true", help="measure single needs only")
     evaluate.set_defaults(handler=_evaluate)
 
     serve = commands.add_parser("serve", help="run the Navigator service (Rasa's action server and, later, the API)")
@@ -248,12 +252,14 @@ def _print_hits(hits, out: TextIO) -> None:
         terms = ", ".join(hit.explanation.terms)
         if terms:
             out.write(f"   shares: {terms}\n")
-        out.write(f"   why: {hit.explanation.passage}\n")
+        out.write(f"   why: {hit.explanation.reason}\n")
         out.write(f"   id: {entry.id}\n")
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from navigator.evaluation import evaluate, format_table, load_queries, misses
+    from navigator.evaluation import (evaluate, evaluate_multipart, evaluate_single_needs_split,
+                                      format_multipart_table, format_single_split_table, format_table, judge_message,
+                                      load_messages, load_queries, misses)
     from navigator.runtime import open_runtime
 
     runtime = open_runtime(settings)
@@ -267,6 +273,20 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
         dev = [q for q in queries if q.split == "dev"]
         for query, got in misses(engine, dev, SearchMode.HYBRID):
             print(f"miss {query.id}: {query.text!r} expected {list(query.expected)} got {got}")
+    # The shipped messages name shipped entries: with a query file of one's own, only a given message file is read.
+    multipart = args.multipart or (None if args.queries else path.parent / "multipart.yaml")
+    if args.no_multipart or multipart is None:
+        return 0
+    messages = load_messages(multipart, known_ids=(e.id for e in engine.entries()))
+    print(f"\nThe same single needs searched need by need (hybrid), as the assistant searches them:\n")
+    print(format_single_split_table(evaluate_single_needs_split(engine, queries)))
+    print(f"\n{len(messages)} labelled messages with several needs from {multipart} (hybrid):\n")
+    print(format_multipart_table(evaluate_multipart(engine, messages)))
+    if args.misses:
+        for message in (m for m in messages if m.split == "dev"):
+            if not judge_message(engine, message)["after"]:
+                found = [(r.need.text, [h.entry.id for h in r.hits]) for r in engine.search_parts(message.text, top=3)]
+                print(f"miss {message.id}: {message.text!r} got {found}")
     return 0
 
 

@@ -5,6 +5,12 @@ among the first ``k`` hits: the ``expected`` ids are the answers an advisor
 would accept, and any one of them serves the company. Recall@k is the share of
 queries found at ``k``; MRR is the mean of 1/rank of the first accepted hit
 (0 when none is in the top 10).
+
+Messages that hold several needs (``tests/eval/multipart.yaml``) are measured by the share where every part
+gets one of its accepted entries among the first 3 hits shown for it: before, the hits of a plain search of
+the whole message, shared by all parts; after, the hits of
+:meth:`~index.engine.SearchEngine.search_parts` for the part found in the message that the labelled part
+overlaps most.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import re
+
 import yaml
 
-from index.engine import SearchEngine, SearchMode
+from index.engine import Hit, SearchEngine, SearchMode
 
 CUTOFFS = (1, 3, 10)
 SPLITS = ("dev", "test")
@@ -127,4 +135,189 @@ def format_table(results: dict[SearchMode, dict[str, Scores]]) -> str:
                 continue
             cells = " | ".join(f"{scores.recall[k]:.3f}" for k in CUTOFFS)
             lines.append(f"| {split} | {mode.value} | {scores.count} | {cells} | {scores.mrr:.3f} |")
+    return "\n".join(lines)
+
+
+# Messages with more than one need ----------------------------------------------------------------------------
+
+MULTIPART_CUTOFF = 3
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class LabelledPart:
+    """One need of a labelled message: the words that state it, and the entry ids accepted for it."""
+
+    text: str
+    expected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LabelledMessage:
+    id: str
+    text: str
+    parts: tuple[LabelledPart, ...]
+    split: str
+
+
+@dataclass(frozen=True)
+class MultipartScores:
+    """How well the needs of ``count`` messages are served, each share in [0, 1].
+
+    Attributes:
+        count: messages measured.
+        parts_found: share of messages cut into as many needs as were labelled.
+        before: share where every part has an accepted entry among the first k hits of a plain search of the
+            whole message (k hits shown in all).
+        before_as_many: the same with k hits per labelled part from the plain search (as many hits as the split
+            search shows), so that showing more hits is not mistaken for finding better ones.
+        after: share where every part has an accepted entry among the first k hits of the need it was found in.
+    """
+
+    count: int
+    parts_found: float
+    before: float
+    before_as_many: float
+    after: float
+
+
+def load_messages(path: Path, known_ids: Iterable[str] | None = None) -> list[LabelledMessage]:
+    """Read a labelled file of messages with several needs (``needs:`` with ``id``, ``text``, ``parts``, ``split``;
+    each part with ``text`` and ``expected``).
+
+    Raises:
+        EvaluationError: on a malformed file, a duplicate id, a message with fewer than two parts, a part whose
+            text is not in the message, or an expected id not in ``known_ids``.
+    """
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise EvaluationError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("needs"), list):
+        raise EvaluationError(f"{path}: expected a list under the key 'needs'")
+    known = set(known_ids) if known_ids is not None else None
+    messages, seen = [], set()
+    for position, item in enumerate(document["needs"], start=1):
+        if not isinstance(item, dict):
+            raise EvaluationError(f"{path}: need #{position} is not a mapping")
+        message_id = str(item.get("id") or f"#{position}")
+        text, raw_parts, split = item.get("text"), item.get("parts"), item.get("split", "dev")
+        if not isinstance(text, str) or not text.strip():
+            raise EvaluationError(f"{path}: need '{message_id}', field 'text': must be non-empty text")
+        if not isinstance(raw_parts, list) or len(raw_parts) < 2:
+            raise EvaluationError(f"{path}: need '{message_id}', field 'parts': must list at least two parts")
+        if split not in SPLITS:
+            raise EvaluationError(f"{path}: need '{message_id}', field 'split': must be one of {', '.join(SPLITS)}")
+        if message_id in seen:
+            raise EvaluationError(f"{path}: need id '{message_id}' is used twice")
+        parts = []
+        for number, part in enumerate(raw_parts, start=1):
+            where = f"{path}: need '{message_id}', part {number}"
+            part_text = part.get("text") if isinstance(part, dict) else None
+            expected = part.get("expected") if isinstance(part, dict) else None
+            if not isinstance(part_text, str) or not part_text.strip() or part_text not in text:
+                raise EvaluationError(f"{where}, field 'text': must be words of the message")
+            if not isinstance(expected, list) or not expected or not all(isinstance(e, str) for e in expected):
+                raise EvaluationError(f"{where}, field 'expected': must be a list of entry ids")
+            unknown = [e for e in expected if known is not None and e not in known]
+            if unknown:
+                raise EvaluationError(f"{where}, field 'expected': unknown entry ids {unknown}")
+            parts.append(LabelledPart(part_text, tuple(expected)))
+        seen.add(message_id)
+        messages.append(LabelledMessage(message_id, text, tuple(parts), split))
+    return messages
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.casefold()))
+
+
+def align(labelled: Sequence[str], found: Sequence[str]) -> list[int]:
+    """For each labelled part, the index of the found part that shares most of its words (the first on a tie)."""
+    found_words = [_words(f) for f in found]
+    return [max(range(len(found)), key=lambda i: (len(_words(text) & found_words[i]), -i)) for text in labelled]
+
+
+def _found(ids: Sequence[str], part: LabelledPart) -> bool:
+    return first_accepted_rank(ids, part.expected) is not None
+
+
+def judge_message(engine: SearchEngine, message: LabelledMessage, mode: SearchMode = SearchMode.HYBRID,
+                  k: int = MULTIPART_CUTOFF) -> dict[str, bool]:
+    """Whether every part of ``message`` is served: ``before``, ``before_as_many``, ``after`` and
+    ``parts_found`` as in :class:`MultipartScores`."""
+    wide = [h.entry.id for h in engine.search(message.text, top=k * len(message.parts), mode=mode)]
+    results = engine.search_parts(message.text, top=k, mode=mode)
+    pairing = align([p.text for p in message.parts], [r.need.text for r in results])
+    return {
+        "parts_found": len(results) == len(message.parts),
+        "before": all(_found(wide[:k], p) for p in message.parts),
+        "before_as_many": all(_found(wide, p) for p in message.parts),
+        "after": all(_found([h.entry.id for h in results[i].hits], p) for p, i in zip(message.parts, pairing)),
+    }
+
+
+def evaluate_multipart(engine: SearchEngine, messages: Sequence[LabelledMessage],
+                       mode: SearchMode = SearchMode.HYBRID, k: int = MULTIPART_CUTOFF) -> dict[str, MultipartScores]:
+    """:class:`MultipartScores` for each split present in ``messages``."""
+    verdicts: dict[str, list[dict[str, bool]]] = {}
+    for message in messages:
+        verdicts.setdefault(message.split, []).append(judge_message(engine, message, mode, k))
+    keys = ("parts_found", "before", "before_as_many", "after")
+    return {split: MultipartScores(len(values), **{key: sum(v[key] for v in values) / len(values) for key in keys})
+            for split, values in verdicts.items()}
+
+
+def interleave(parts: Sequence[Sequence[Hit]]) -> list[str]:
+    """The entry ids of several parts' hits as one list, first hits first (round robin), each id once."""
+    ids: list[str] = []
+    for row in range(max((len(p) for p in parts), default=0)):
+        for hits in parts:
+            if row < len(hits) and hits[row].entry.id not in ids:
+                ids.append(hits[row].entry.id)
+    return ids
+
+
+def evaluate_single_needs_split(engine: SearchEngine, queries: Sequence[LabelledQuery],
+                                mode: SearchMode = SearchMode.HYBRID) -> dict[str, tuple[int, Scores]]:
+    """Single needs searched as the assistant now searches them (:meth:`SearchEngine.search_parts`).
+
+    Returns:
+        For each split, ``(wrongly_split, scores)``: how many single needs were cut into several, and Recall@k
+        and MRR over the hits shown (a cut need's parts' hits interleaved, see :func:`interleave`).
+    """
+    depth = max(CUTOFFS)
+    ranks: dict[str, list[int | None]] = {}
+    cut: dict[str, int] = {}
+    for query in queries:
+        results = engine.search_parts(query.text, top=depth, mode=mode)
+        cut[query.split] = cut.get(query.split, 0) + (len(results) > 1)
+        ids = interleave([r.hits for r in results])
+        ranks.setdefault(query.split, []).append(first_accepted_rank(ids, query.expected))
+    return {split: (cut[split], score_ranks(values)) for split, values in ranks.items()}
+
+
+def format_multipart_table(results: dict[str, MultipartScores], k: int = MULTIPART_CUTOFF) -> str:
+    """A Markdown table, one row per split, of the shares in :class:`MultipartScores`."""
+    lines = [f"| split | messages | cut into the labelled needs | every need in top {k}: plain search "
+             f"({k} hits) | plain search ({k} hits per need) | split search ({k} hits per need) |",
+             "|---|---|---|---|---|---|"]
+    for split in SPLITS:
+        scores = results.get(split)
+        if scores is not None:
+            lines.append(f"| {split} | {scores.count} | {scores.parts_found:.3f} | {scores.before:.3f} | "
+                         f"{scores.before_as_many:.3f} | {scores.after:.3f} |")
+    return "\n".join(lines)
+
+
+def format_single_split_table(results: dict[str, tuple[int, Scores]]) -> str:
+    """A Markdown table of :func:`evaluate_single_needs_split`."""
+    header = ("| split | queries | cut into several needs | " + " | ".join(f"Recall@{k}" for k in CUTOFFS)
+              + " | MRR |")
+    lines = [header, "|" + "---|" * (4 + len(CUTOFFS))]
+    for split in SPLITS:
+        if split in results:
+            wrongly, scores = results[split]
+            cells = " | ".join(f"{scores.recall[k]:.3f}" for k in CUTOFFS)
+            lines.append(f"| {split} | {scores.count} | {wrongly} | {cells} | {scores.mrr:.3f} |")
     return "\n".join(lines)

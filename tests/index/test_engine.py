@@ -6,7 +6,7 @@ import pytest
 from index.catalogue import EntryType, Site
 from index.engine import SearchEngine, SearchFilters, SearchMode
 from index.errors import QueryError
-from index.explain import MAX_PASSAGE_CHARS
+from index.explain import MAX_REASON_CHARS
 from index.fusion import reciprocal_rank_fusion
 
 
@@ -25,8 +25,8 @@ def test_finds_the_entry_that_matches_the_need(sample_engine: SearchEngine) -> N
 
 def test_every_hit_is_explained_briefly(sample_engine: SearchEngine) -> None:
     for hit in sample_engine.search("cell sorting with flow cytometry", top=4):
-        assert hit.explanation.passage
-        assert len(hit.explanation.passage) <= MAX_PASSAGE_CHARS + 1
+        assert hit.explanation.reason
+        assert len(hit.explanation.reason) <= MAX_REASON_CHARS + 1
     best = sample_engine.search("cell sorting with flow cytometry", top=1)[0]
     assert {"sorting", "flow", "cytometry"} <= set(best.explanation.terms)
     assert best.to_dict()["terms"] == list(best.explanation.terms)
@@ -118,7 +118,7 @@ def test_odd_but_meaningful_queries_give_results(sample_engine: SearchEngine, qu
     hits = sample_engine.search(query, top=2)
     assert any(expected in h.entry.id for h in hits)
     for hit in hits:
-        assert "<" not in hit.explanation.passage
+        assert "<" not in hit.explanation.reason
 
 
 def test_top_out_of_range_is_refused(sample_engine: SearchEngine) -> None:

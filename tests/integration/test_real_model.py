@@ -56,7 +56,7 @@ def test_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
 def test_typical_needs_find_the_right_entry_in_the_top_three(engine: SearchEngine, need: str, acceptable: set) -> None:
     hits = engine.search(need, top=3)
     assert acceptable & {h.entry.id for h in hits}, [h.entry.id for h in hits]
-    assert all(h.explanation.passage for h in hits)
+    assert all(h.explanation.reason for h in hits)
 
 
 def test_site_filter_with_the_real_catalogue(engine: SearchEngine) -> None:
