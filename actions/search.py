@@ -16,7 +16,7 @@ from actions import slots
 from actions.demand import NeedRecorder
 from actions.presenting import echo, hit_variables, hits_payload
 from index.catalogue import EntryType, Site
-from index.engine import Hit, SearchEngine, SearchFilters
+from index.engine import Hit, PartHits, SearchEngine, SearchFilters
 from index.errors import QueryError
 
 
@@ -68,6 +68,11 @@ async def _search(engine: SearchEngine, text: str, filters: SearchFilters, top: 
     return await asyncio.get_running_loop().run_in_executor(None, partial(engine.search, text, top=top, filters=filters))
 
 
+async def _search_parts(engine: SearchEngine, text: str, filters: SearchFilters, top: int) -> list[PartHits]:
+    return await asyncio.get_running_loop().run_in_executor(
+        None, partial(engine.search_parts, text, top=top, filters=filters))
+
+
 def _present(dispatcher: CollectingDispatcher, need: str, hits: list[Hit], filters: SearchFilters,
              intro: str = "utter_results_intro", hit_response: str = "utter_hit") -> None:
     label = _filter_label(filters)
@@ -77,6 +82,23 @@ def _present(dispatcher: CollectingDispatcher, need: str, hits: list[Hit], filte
         dispatcher.utter_message(response=intro, need=echo(need))
     for rank, hit in enumerate(hits, start=1):
         dispatcher.utter_message(response=hit_response, **hit_variables(hit, rank))
+    _offer_options(dispatcher, need, hits, filters)
+
+
+def _present_parts(dispatcher: CollectingDispatcher, need: str, parts: list[PartHits], filters: SearchFilters) -> None:
+    """A message with several needs: a heading per need and its hits, numbered on across the needs so that
+    "details of 4" names one hit."""
+    dispatcher.utter_message(response="utter_results_several_needs", count=len(parts))
+    rank = 0
+    for part in parts:
+        dispatcher.utter_message(response="utter_results_part", topic=echo(part.need.topic))
+        for hit in part.hits:
+            rank += 1
+            dispatcher.utter_message(response="utter_hit", **hit_variables(hit, rank))
+    _offer_options(dispatcher, need, [hit for part in parts for hit in part.hits], filters)
+
+
+def _offer_options(dispatcher: CollectingDispatcher, need: str, hits: list[Hit], filters: SearchFilters) -> None:
     # The machine-readable hits ride on the options message: one bot event fewer for Rasa to render and store,
     # while channels still deliver the payload as a message of its own.
     dispatcher.utter_message(
@@ -142,19 +164,36 @@ class ActionSearchCatalogue(_SearchAction):
         events: list[EventType] = [SlotSet(slots.AWAITING_CLARIFICATION, False), SlotSet(slots.ENTRY_TYPES, None)]
         filters = _filters(tracker)
         try:
-            hits: list[Hit] | None = await _search(self.engine, need, filters, RESULTS_PER_TURN)
+            # One search for a single need; one per need when the message holds several.
+            parts: list[PartHits] | None = await _search_parts(self.engine, need, filters, RESULTS_PER_TURN)
         except QueryError:
-            hits = None
+            parts = None
+        if parts is not None and len(parts) > 1:
+            return events + await self._present_several(dispatcher, tracker, need, parts, filters)
+        hits = parts[0].hits if parts else None
         if not clarifying and self._is_vague(need, hits):
             dispatcher.utter_message(response="utter_ask_clarify")
             return [SlotSet(slots.NEED, need), SlotSet(slots.AWAITING_CLARIFICATION, True)]
         if hits is None:
             dispatcher.utter_message(response="utter_search_failed")
             return events
-        if self.demand is not None and (not hits or (hits[0].similarity or 0.0) < self.policy.min_similarity):
-            # Weak even after the clarifying question: a vague first message is asked about, not noted.
-            await self.demand.record_weak(need, hits, tracker.sender_id)
+        await self._note_if_weak(need, hits, tracker)
         return events + await self.show(dispatcher, tracker, need, filters, hits=hits)
+
+    async def _present_several(self, dispatcher: CollectingDispatcher, tracker: Tracker, need: str,
+                               parts: list[PartHits], filters: SearchFilters) -> list[EventType]:
+        """Each need of the message with its own best matches; a weak one is noted like a weak single need."""
+        for part in parts:
+            await self._note_if_weak(part.need.text, part.hits, tracker)
+        _present_parts(dispatcher, need, parts, filters)
+        ids = [hit.entry.id for part in parts for hit in part.hits]
+        return [SlotSet(slots.NEED, need), SlotSet(slots.LAST_HITS, ids),
+                SlotSet(slots.SHOWN_IDS, list(dict.fromkeys(ids)))]
+
+    async def _note_if_weak(self, need: str, hits: list[Hit], tracker: Tracker) -> None:
+        # Weak even after the clarifying question (a vague first message is asked about, not noted).
+        if self.demand is not None and (not hits or (hits[0].similarity or 0.0) < self.policy.min_similarity):
+            await self.demand.record_weak(need, hits, tracker.sender_id)
 
     def _is_vague(self, need: str, hits: list[Hit] | None) -> bool:
         """Whether to ask a clarifying question first (see :class:`SearchPolicy`); unsearchable text is vague."""

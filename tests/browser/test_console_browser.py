@@ -163,3 +163,18 @@ def test_signing_out_ends_the_session(page: Page, advisor: str) -> None:
     expect(page).to_have_url(re.compile(r"/console/sign-in$"))
     page.goto("/console/requests")
     expect(page).to_have_url(re.compile(r"/console/sign-in\?next="))
+
+
+def test_intake_notes_with_two_needs_show_the_matches_for_each(page: Page, page_console: list[str],
+                                                                advisor: str) -> None:
+    sign_in(page, advisor)
+    page.goto("/console/")
+    page.fill("#notes", "They need to test an antibody in a mouse model of lung fibrosis, and later they'll need "
+                        "GMP production")
+    headings = page.locator("#results li.need-heading")
+    expect(headings).to_have_count(2, timeout=SEARCH_TIMEOUT_MS)
+    expect(headings.first).to_contain_text("mouse model of lung fibrosis")
+    expect(headings.last).to_contain_text("GMP production")
+    assert page.locator("#results li.hit").count() >= 2
+    screenshot(page, "two-needs")
+    assert csp_violations(page_console) == []

@@ -197,3 +197,16 @@ def test_links_in_the_widget_keep_only_safe_schemes(page: Page) -> None:
     expect(widget.root.locator("#safe-mail")).to_have_attribute("href", "mailto:advisors@example.org")
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert urlsplit(page.url).path == "/", "no unsafe link navigated away"
+
+
+def test_a_message_with_two_needs_is_answered_need_by_need(page: Page) -> None:
+    widget = open_website(page)
+    widget.say("We need to test our antibody in a mouse model of lung fibrosis, and later we'll need GMP production")
+    headings = widget.responses().filter(has_text=re.compile(r'^For "'))
+    expect(headings).to_have_count(2, timeout=REPLY_TIMEOUT_MS)
+    expect(headings.first).to_contain_text("mouse model of lung fibrosis")
+    expect(headings.last).to_contain_text("GMP production")
+    widget.settle()
+    details = button_title("utter_hit", 0)
+    # Each need's matches keep their own buttons: three under each heading.
+    expect(widget.root.locator(".rw-reply", has_text=details)).to_have_count(6)

@@ -26,6 +26,21 @@ async def test_the_intake_page_has_the_notes_the_filters_and_the_script(signed_i
     assert 'data-searching="Searching…"' in html  # the script's wording lives in the template
 
 
+async def test_notes_with_two_needs_get_matches_for_each(signed_in: ConsoleWorld) -> None:
+    status, body = await search(signed_in, q="They need cryo electron microscopy of a membrane protein, and later "
+                                             "they'll need GMP manufacturing of viral vectors")
+    assert status == 200 and len(body["parts"]) == 2
+    cryo, gmp = body["parts"]
+    assert cryo["hits"][0]["id"] == "cryo-em-solna" and gmp["hits"][0]["id"] == "vecura-gmp"
+    assert "GMP" in gmp["topic"] and gmp["need"] in body["query"]
+    assert [hit["id"] for hit in body["hits"]] == [hit["id"] for part in body["parts"] for hit in part["hits"]]
+
+
+async def test_notes_with_one_need_are_one_part(signed_in: ConsoleWorld) -> None:
+    status, body = await search(signed_in, q="GMP manufacturing of viral vectors")
+    assert status == 200 and len(body["parts"]) == 1 and body["parts"][0]["hits"] == body["hits"]
+
+
 async def test_live_search_returns_ranked_matches_with_explanations(signed_in: ConsoleWorld) -> None:
     status, body = await search(signed_in, q="GMP manufacturing of viral vectors")
     assert status == 200 and body["query"] == "GMP manufacturing of viral vectors"

@@ -9,7 +9,7 @@ from functools import partial
 import aiohttp_jinja2
 from aiohttp import web
 
-from index.catalogue import Entry, EntryType, Site
+from index.catalogue import EntryType, Site
 from index.engine import Hit, SearchFilters, SearchMode
 from index.errors import QueryError
 from index.routing import contact_for
@@ -47,10 +47,14 @@ async def intake_page(request: web.Request) -> web.Response:
 async def search_json(request: web.Request) -> web.Response:
     """Ranked matches for ``q`` with the ``type`` and ``site`` filters, as JSON.
 
+    Notes that hold several needs are searched need by need (:meth:`index.engine.SearchEngine.search_parts`).
+
     Returns:
-        200 ``{"query": q, "hits": [...]}``, each hit as :meth:`index.engine.Hit.to_dict` plus ``entry_url``
-        (its console page) and ``contact`` (the routed contact's role and mailbox, or null); 400
-        ``{"error": message, "field": name}`` for a query that cannot be searched.
+        200 ``{"query": q, "hits": [...], "parts": [{"need", "topic", "hits"}]}``: ``parts`` has one entry per
+        need (one for a single need), ``hits`` all of their hits in order; each hit as
+        :meth:`index.engine.Hit.to_dict` plus ``entry_url`` (its console page) and ``contact_details`` (the
+        routed contact's name, role and mailbox, or null). 400 ``{"error": message, "field": name}`` for a query
+        that cannot be searched.
     """
     settings = request.app[SETTINGS_KEY]
     try:
@@ -60,12 +64,18 @@ async def search_json(request: web.Request) -> web.Response:
     engine = request.app[SERVICES_KEY].engine
     filters = SearchFilters(types=params.types, sites=params.sites)
     try:
-        hits = await asyncio.to_thread(partial(engine.search, params.query, top=params.top, filters=filters,
-                                               mode=SearchMode.HYBRID))
+        parts = await asyncio.to_thread(partial(engine.search_parts, params.query, top=params.top, filters=filters,
+                                                mode=SearchMode.HYBRID))
     except QueryError as error:
         return _json_error(str(error), "q")
+    hits = [hit for part in parts for hit in part.hits]
     metrics.observe_search(request.app, "console", hits)
-    return web.json_response({"query": params.query, "hits": [_hit_json(hit, engine.entry) for hit in hits]})
+    return web.json_response({
+        "query": params.query,
+        "hits": [_hit_json(hit, engine.entry) for hit in hits],
+        "parts": [{"need": part.need.text, "topic": part.need.topic,
+                   "hits": [_hit_json(hit, engine.entry) for hit in part.hits]} for part in parts],
+    })
 
 
 @require_advisor

@@ -86,7 +86,7 @@
           setStatus(answer.body && answer.body.error ? answer.body.error : message("failed"), true);
           return;
         }
-        render(answer.body.hits || []);
+        render(answer.body.parts || []);
       }).catch(function (error) {
         if (error && error.name === "AbortError") {
           return;
@@ -109,15 +109,28 @@
       return node;
     }
 
-    function render(hits) {
+    // One part per need in the notes: a single list for one need, a heading and a list per need for several.
+    function render(parts) {
       results.replaceChildren();
-      if (hits.length === 0) {
+      var count = parts.reduce(function (sum, part) { return sum + part.hits.length; }, 0);
+      if (count === 0) {
         setStatus(message("none"), false);
         return;
       }
-      setStatus(hits.length === 1 ? message("foundOne") : message("foundMany", { count: hits.length }), false);
-      hits.forEach(function (hit) {
-        results.appendChild(renderHit(hit));
+      if (parts.length > 1) {
+        setStatus(message("foundParts", { count: parts.length }), false);
+      } else {
+        setStatus(count === 1 ? message("foundOne") : message("foundMany", { count: count }), false);
+      }
+      parts.forEach(function (part) {
+        if (parts.length > 1) {
+          var heading = element("li", "need-heading");
+          heading.appendChild(element("h3", null, message("forNeed", { topic: part.topic })));
+          results.appendChild(heading);
+        }
+        part.hits.forEach(function (hit) {
+          results.appendChild(renderHit(hit));
+        });
       });
     }
 
