@@ -1,4 +1,7 @@
-"""Reading flagged conversations and transcripts from a tracker store shaped like Rasa's SQLTrackerStore."""
+"""Reading flagged conversations and transcripts from a tracker store shaped like Rasa's SQLTrackerStore.
+
+The reading tests run on a SQLite and on a PostgreSQL tracker store (``tracker_db_url`` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ T0 = 1_764_061_200.0  # 2025-11-25 09:00 UTC
 class RasaTracker:
     """Writes events the way Rasa's SQLTrackerStore does (``action_name`` holds a slot event's slot name)."""
 
-    def __init__(self, path: Path):
-        self.url = f"sqlite:///{path}"
+    def __init__(self, where: Path | str):
+        """``where``: a SQLite file, or a database URL (the ``events`` table is made when missing)."""
+        self.url = where if isinstance(where, str) else f"sqlite:///{where}"
         self.engine = create_engine(self.url)
         metadata = MetaData()
         self.events = events_table(metadata)
@@ -59,8 +63,8 @@ class RasaTracker:
 
 
 @pytest.fixture
-def tracker(tmp_path: Path):
-    rasa = RasaTracker(tmp_path / "tracker.db")
+def tracker(tracker_db_url: str):
+    rasa = RasaTracker(tracker_db_url)
     yield rasa
     rasa.close()
 
@@ -122,14 +126,16 @@ def test_a_missing_tracker_database_is_an_empty_list_and_is_not_created(tmp_path
     assert not path.exists() and not path.parent.exists()
 
 
-def test_a_tracker_database_without_events_is_an_empty_list(tmp_path) -> None:
-    path = tmp_path / "tracker.db"
-    engine = create_engine(f"sqlite:///{path}")
+def test_a_tracker_database_without_events_is_an_empty_list(tracker_db_url: str) -> None:
+    engine = create_engine(tracker_db_url)
     with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS events")
         connection.exec_driver_sql("CREATE TABLE other (x INTEGER)")
     engine.dispose()
-    reader = TrackerReader(f"sqlite:///{path}")
-    assert reader.flagged().state is TrackerState.MISSING_TABLE
+    reader = TrackerReader(tracker_db_url)
+    found = reader.flagged()
+    assert found.conversations == () and found.state is TrackerState.MISSING_TABLE
+    assert reader.transcript("conv-a") is None
     reader.close()
 
 
