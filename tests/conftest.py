@@ -45,8 +45,8 @@ from tests.servers import (PostgresServer, ServerError, SharedDatabase, redis_co
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODEL = PROJECT_ROOT / "var" / "models" / "navigator.tar.gz"
-STACK_START_TIMEOUT = 420.0
-"""Seconds each process of a stack may take to answer: loading the models took over 180 s on a busy 2-core machine."""
+STACK_START_TIMEOUT = 900.0
+"""Seconds each process of a stack may take to answer: Rasa took over 420 s to load its model on a busy 2-core machine."""
 
 
 @pytest.fixture(scope="session")
