@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import MetaData, create_engine, insert
 
 from support_requests.store import RequestStore
-from tests.support_requests.helpers import events_table, make_draft
+from tests.support_requests.helpers import FakeClock, events_table, make_draft
 from support_requests.conversations import (MAX_TRANSCRIPT_EVENTS, PREVIEW_CHARS, TrackerReader, TrackerState,
                                         requests_for, with_requests)
 
@@ -224,10 +224,11 @@ def test_damaged_event_data_is_skipped(tracker, reader) -> None:
 def test_requests_opened_for_flagged_conversations(tracker, reader, tmp_path) -> None:
     tracker.flag("conv-a", T0)
     tracker.flag("conv-b", T0 + 1)
-    with RequestStore.from_url(f"sqlite:///{tmp_path / 'requests.db'}") as store:
-        first = store.create(make_draft(conversation_id="conv-a"), "one").reference
-        second = store.create(make_draft(conversation_id="conv-a"), "two").reference
-        store.create(make_draft(conversation_id="conv-z"), "three")
+    clock = FakeClock()  # the drafts' consent is a minute before the store's now, whatever today is
+    with RequestStore.from_url(f"sqlite:///{tmp_path / 'requests.db'}", clock=clock) as store:
+        first = store.create(make_draft(clock, conversation_id="conv-a"), "one").reference
+        second = store.create(make_draft(clock, conversation_id="conv-a"), "two").reference
+        store.create(make_draft(clock, conversation_id="conv-z"), "three")
         assert requests_for(store.engine, ["conv-a", "conv-b"]) == {"conv-a": [first, second]}
         listed = with_requests(reader.flagged().conversations, store.engine)
     assert [(c.conversation_id, c.request_references) for c in listed] == [("conv-b", ()),
