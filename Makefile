@@ -16,6 +16,8 @@ BOT := bot/config.yml bot/domain.yml $(shell find bot/data -name '*.yml' 2>/dev/
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# Rasa sends usage data to its vendor unless told not to; no target talks to a third party.
+export RASA_TELEMETRY_ENABLED := false
 export NAVIGATOR_INDEX_DIR ?= $(abspath $(INDEX_DIR))
 
 .PHONY: help setup index model run shell test test-bot test-unit eval bench validate validate-bot clean

@@ -8,6 +8,11 @@
   servers the session starts itself when a test first asks (or the ones ``NAVIGATOR_TEST_DATABASE_URL`` and
   ``NAVIGATOR_TEST_REDIS_URL`` name); ``postgres_server`` and ``redis_server`` are those servers. See
   tests/servers.py.
+- ``request_db_url``: the request database (``NAVIGATOR_DATABASE_URL``) of one test, which runs twice: on a new
+  SQLite file, and (marked ``integration``) on PostgreSQL, in a database the test module's tests share, emptied
+  before each test (``shared_request_database``).
+- ``tracker_db_url``: Rasa's SQL tracker store (``NAVIGATOR_TRACKER_DB_URL``) of one test, the same way: a SQLite
+  file not yet created, or a PostgreSQL database with Rasa's empty ``events`` table, shared by the module.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import MetaData
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # the Rasa servers the e2e tests start send nothing out
 
 from index.build import build_index  # noqa: E402
 from index.catalogue import load_catalogue  # noqa: E402
@@ -29,11 +36,17 @@ from index.engine import SearchEngine  # noqa: E402
 from index.text import TextProcessor  # noqa: E402
 from navigator.launcher import Stack, free_port, running  # noqa: E402
 from navigator.settings import Settings  # noqa: E402
+from support_requests.database import open_engine  # noqa: E402
+from support_requests.store import RequestStore  # noqa: E402
 from tests.fakes import SAMPLE, HashingEmbedder, write_catalogue  # noqa: E402
-from tests.servers import PostgresServer, ServerError, redis_command, running_postgres, running_redis  # noqa: E402
+from tests.support_requests.helpers import events_table  # noqa: E402
+from tests.servers import (PostgresServer, ServerError, SharedDatabase, redis_command, running_postgres,  # noqa: E402
+                           running_redis)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODEL = PROJECT_ROOT / "var" / "models" / "navigator.tar.gz"
+STACK_START_TIMEOUT = 900.0
+"""Seconds each process of a stack may take to answer: Rasa took over 420 s to load its model on a busy 2-core machine."""
 
 
 @pytest.fixture(scope="session")
@@ -69,21 +82,31 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Set
     """The Rasa server and the Navigator service on free ports, started once: yields ``(Stack, Settings)``.
 
     Both are real: the trained model (var/models/navigator.tar.gz), the real embedding model and index
-    (var/index), and fresh SQLite request and tracker databases in a temporary folder. ``Stack`` has
-    ``rasa_url`` and ``service_url`` (``http://127.0.0.1:PORT``), ``rest_webhook``, ``run_dir`` (with
-    service.log and rasa.log) and ``processes``. ``Settings`` are the service's settings: ``database_url`` and
-    ``tracker_db_url`` point at the fresh databases, ``rasa_public_url`` is ``http://localhost:RASA_PORT``
-    (the address the chat widget connects to), the session key file is in the temporary folder. The
-    variables are also set in this process's environment while the stack runs, so that stores opened by a
-    test see the same databases.
+    (var/index), and fresh SQLite request and tracker databases in a temporary folder. See
+    :func:`started_stack`.
+    """
+    data = tmp_path_factory.mktemp("stack")
+    with started_stack(data, f"sqlite:///{data / 'requests.db'}", f"sqlite:///{data / 'tracker.db'}") as started:
+        yield started
+
+
+@contextlib.contextmanager
+def started_stack(data: Path, database_url: str, tracker_db_url: str) -> Iterator[tuple[Stack, Settings]]:
+    """Start the Rasa server and the Navigator service on free ports; yields ``(Stack, Settings)``, stops both after.
+
+    ``Stack`` has ``rasa_url`` and ``service_url`` (``http://127.0.0.1:PORT``), ``rest_webhook``, ``run_dir``
+    (``data/run``, with service.log and rasa.log) and ``processes``. ``Settings`` are the service's settings:
+    ``database_url`` and ``tracker_db_url`` are the given ones (Rasa's tracker store is configured from the
+    latter), ``rasa_public_url`` is ``http://localhost:RASA_PORT`` (the address the chat widget connects to), the
+    session key file is in ``data``. The variables are also set in this process's environment while the stack
+    runs, so that stores opened by a test see the same databases.
     """
     if not MODEL.exists():
         pytest.fail(f"no trained Rasa model at {MODEL}: run 'make model' (make test does it first)")
-    data = tmp_path_factory.mktemp("stack")
     rasa_port, service_port = free_port(), free_port()
     environment = {
-        "NAVIGATOR_DATABASE_URL": f"sqlite:///{data / 'requests.db'}",
-        "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{data / 'tracker.db'}",
+        "NAVIGATOR_DATABASE_URL": database_url,
+        "NAVIGATOR_TRACKER_DB_URL": tracker_db_url,
         "NAVIGATOR_RASA_PUBLIC_URL": f"http://localhost:{rasa_port}",
         "NAVIGATOR_SESSION_KEY_FILE": str(data / "session.key"),
     }
@@ -92,7 +115,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Set
     os.environ.update(environment)
     try:
         with running(settings, model=MODEL, rasa_port=rasa_port, service_port=service_port,
-                     run_dir=data / "run") as started:
+                     run_dir=data / "run", timeout=STACK_START_TIMEOUT) as started:
             yield started, settings
     finally:
         for key, value in previous.items():
@@ -146,3 +169,65 @@ def redis_url(redis_server: str) -> str:
     """The session's Redis URL, its database emptied (FLUSHDB) before this test."""
     redis_command(redis_server, "FLUSHDB")
     return redis_server
+
+
+@pytest.fixture(scope="session")
+def postgres_request_template(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a database with the request store's schema (every migration applied) and no rows, to copy."""
+    with postgres_server.database() as url:
+        RequestStore.from_url(url).close()
+        yield url
+
+
+@pytest.fixture(scope="module")
+def shared_request_database(postgres_server: PostgresServer,
+                            postgres_request_template: str) -> Iterator[SharedDatabase]:
+    """A request database the tests of one module share: ``.fresh()`` gives its URL, emptied (or new when a test
+    changed its schema), so that each test starts from the migrated schema with no rows."""
+    shared = SharedDatabase(postgres_server, postgres_request_template)
+    yield shared
+    shared.drop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def request_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The request database of this test (``NAVIGATOR_DATABASE_URL``), with the store's schema and no rows.
+
+    The test runs twice: on a new SQLite file below ``tmp_path``, and on PostgreSQL (marked ``integration``),
+    in the module's shared database, emptied first (see ``shared_request_database``). On SQLite the schema
+    appears when a store first opens the file.
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'requests.db'}"
+    return request.getfixturevalue("shared_request_database").fresh()
+
+
+@pytest.fixture(scope="session")
+def postgres_tracker_template(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a database with the table of Rasa's SQL tracker store (``events``) and no rows, to copy."""
+    with postgres_server.database() as url:
+        metadata = MetaData()
+        events_table(metadata)
+        engine = open_engine(url)
+        metadata.create_all(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="module")
+def shared_tracker_database(postgres_server: PostgresServer,
+                            postgres_tracker_template: str) -> Iterator[SharedDatabase]:
+    """A tracker store the tests of one module share, emptied before each (see ``shared_request_database``)."""
+    shared = SharedDatabase(postgres_server, postgres_tracker_template)
+    yield shared
+    shared.drop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def tracker_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Rasa's tracker store for this test (``NAVIGATOR_TRACKER_DB_URL``): the test runs on a SQLite file below
+    ``tmp_path`` that does not exist yet, and on PostgreSQL (marked ``integration``), in the module's shared
+    database, where Rasa's ``events`` table exists and is empty."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tracker.db'}"
+    return request.getfixturevalue("shared_tracker_database").fresh()

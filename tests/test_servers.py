@@ -23,6 +23,7 @@ from tests.servers import (
     PostgresServer,
     RedisReplyError,
     ServerError,
+    SharedDatabase,
     find_postgres_bindir,
     libpq_url,
     postgres_url_from_env,
@@ -163,6 +164,43 @@ def test_a_database_is_dropped_even_with_connections_left_open(postgres_server: 
         forgotten.execute("SELECT 1")
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(libpq_url(url)).close()
+
+
+@pytest.mark.integration
+def test_a_shared_database_is_emptied_between_tests_and_renewed_when_it_cannot_be(
+        postgres_server: PostgresServer) -> None:
+    def exists(url: str) -> bool:
+        with psycopg.connect(libpq_url(postgres_server.url)) as connection:
+            return connection.execute("SELECT count(*) FROM pg_database WHERE datname = %s",
+                                      [url.rsplit("/", 1)[1]]).fetchone() == (1,)
+
+    with postgres_server.database() as template:
+        with psycopg.connect(libpq_url(template), autocommit=True) as connection:
+            connection.execute("CREATE TABLE items (id serial PRIMARY KEY, name text)")
+        shared = SharedDatabase(postgres_server, template)
+        try:
+            first = shared.fresh()
+            with psycopg.connect(libpq_url(first), autocommit=True) as connection:
+                connection.execute("INSERT INTO items (name) VALUES ('a'), ('b')")
+            assert shared.fresh() == first  # the same database, emptied, its ids counting from 1 again
+            with psycopg.connect(libpq_url(first), autocommit=True) as connection:
+                assert connection.execute("SELECT count(*) FROM items").fetchone() == (0,)
+                assert connection.execute("INSERT INTO items (name) VALUES ('c') RETURNING id").fetchone() == (1,)
+                connection.execute("DROP TABLE items")  # a test that changes the schema
+            renewed = shared.fresh()
+            assert renewed != first and not exists(first)
+            held = psycopg.connect(libpq_url(renewed))  # a connection left inside a transaction, holding a lock
+            held.execute("LOCK TABLE items")
+            again = shared.fresh()
+            assert again != renewed and not exists(renewed)
+            with psycopg.connect(libpq_url(again)) as connection:
+                assert connection.execute("SELECT count(*) FROM items").fetchone() == (0,)
+            held.close()
+        finally:
+            shared.drop()
+        assert not exists(again)
+        with psycopg.connect(libpq_url(template)) as connection:  # the template is never touched
+            assert connection.execute("SELECT count(*) FROM items").fetchone() == (0,)
 
 
 def test_only_test_databases_are_ever_dropped() -> None:

@@ -1,5 +1,8 @@
 """The search actions note unmet demand: a need still weak after the clarifying question, and "none of these
-fit"; a good match is not noted, and a broken log never breaks the conversation."""
+fit"; a good match is not noted, and a broken log never breaks the conversation.
+
+The log is on SQLite and on PostgreSQL (``request_db_url`` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,13 @@ from support_requests.store import RequestStore
 from tests.actions.conftest import make_tracker, responses, slot_events
 from support_requests.demand import DemandLog, UnmetReason
 from support_requests.recorder import DemandRecorder
+
+
+@pytest.fixture
+def store(request_db_url: str) -> RequestStore:
+    store = RequestStore.from_url(request_db_url)
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import MetaData, func, insert, select
 
 from support_requests.database import open_engine
-from support_requests.conversations import erase_tracker_events
-from support_requests.errors import RequestNotFoundError, RequestValidationError, SupportRequestError
+from support_requests.conversations import erase_tracker_events, tracker_has_events
+from support_requests.errors import (RequestNotFoundError, RequestValidationError, StoreUnavailableError,
+                                     SupportRequestError)
 from support_requests.model import ERASED_MARKER, ErasureReport, RequestStatus
 from support_requests.store import RequestStore
 from support_requests.tables import Base, OutboxRow
@@ -152,8 +153,8 @@ def test_erase_tracker_events_without_an_events_table(database_url: str) -> None
         erase_tracker_events(database_url, ["conv-1"])
 
 
-def test_erase_tracker_events_in_chunks(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+def test_erase_tracker_events_in_chunks(tracker_db_url: str) -> None:
+    url = tracker_db_url
     metadata = MetaData()
     events = events_table(metadata)
     engine = open_engine(url)
@@ -164,3 +165,20 @@ def test_erase_tracker_events_in_chunks(tmp_path) -> None:
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(events)).scalar_one() == 100
     engine.dispose()
+
+
+def test_the_tracker_store_has_events_once_rasas_table_exists(database_url: str) -> None:
+    assert not tracker_has_events(database_url)  # a SQLite file not yet made, or an empty PostgreSQL database
+    metadata = MetaData()
+    events_table(metadata)
+    engine = open_engine(database_url)
+    metadata.create_all(engine)
+    engine.dispose()
+    assert tracker_has_events(database_url)
+
+
+def test_an_unreachable_tracker_store_is_reported() -> None:
+    with pytest.raises(StoreUnavailableError):
+        tracker_has_events("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    with pytest.raises(StoreUnavailableError):
+        erase_tracker_events("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1", ["conv-1"])

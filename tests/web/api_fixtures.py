@@ -39,17 +39,19 @@ class ApiWorld:
         return {"Authorization": f"Bearer {token}"}
 
 
-def api_settings(tmp_path: Path) -> Settings:
-    """Settings with scratch databases and a fresh session key below ``tmp_path`` (nothing is written to ``var/``)."""
-    return Settings.from_env({"NAVIGATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'requests.db'}",
+def api_settings(tmp_path: Path, database_url: str | None = None) -> Settings:
+    """Settings with scratch databases and a fresh session key below ``tmp_path`` (nothing is written to ``var/``);
+    the request database is ``database_url`` when given."""
+    return Settings.from_env({"NAVIGATOR_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'requests.db'}",
                               "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
                               "NAVIGATOR_SESSION_SECRET": Fernet.generate_key().decode(),
                               "NAVIGATOR_SESSION_KEY_FILE": str(tmp_path / "session.key")})
 
 
 @pytest.fixture
-async def api(aiohttp_client, tmp_path, sample_dir, sample_engine, embedder, processor) -> ApiWorld:
-    settings = api_settings(tmp_path)
+async def api(aiohttp_client, tmp_path, sample_dir, sample_engine, embedder, processor, request_db_url) -> ApiWorld:
+    """The service with tokens; each test runs on SQLite and on PostgreSQL (``request_db_url``)."""
+    settings = api_settings(tmp_path, request_db_url)
     runtime = Runtime(settings, load_catalogue(sample_dir), embedder, processor, sample_engine, None)
     services = open_services(settings, runtime=runtime, store=RequestStore.from_url(settings.database_url))
     store, tokens = services.store, services.tokens

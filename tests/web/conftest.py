@@ -1,8 +1,9 @@
 """Shared fixtures of the web tests: the service on the sample catalogue, a scratch database, advisor accounts.
 
 - ``console``: a :class:`ConsoleWorld`: the test client on ``create_app`` with fakes (sample catalogue, hashing
-  embedder, scratch SQLite database), the request store, the account store (with cheap argon2 parameters) and
-  helpers to add advisors, sign in and read CSRF tokens. Nobody is signed in.
+  embedder, scratch request database), the request store, the account store (with cheap argon2 parameters) and
+  helpers to add advisors, sign in and read CSRF tokens. Nobody is signed in. Every test that uses it runs on
+  SQLite and on PostgreSQL (``request_db_url`` in tests/conftest.py); Rasa's tracker store stays a SQLite file.
 - ``console_factory``: builds such a world with more settings or an extra test route.
 - ``signed_in``: the same world with the advisor ``eva`` (Eva Ek, role advisor) signed in.
 
@@ -110,17 +111,18 @@ ConsoleFactory = Callable[..., Awaitable[ConsoleWorld]]
 
 
 @pytest.fixture
-async def console_factory(aiohttp_client, tmp_path, sample_dir, sample_engine, embedder,
-                          processor) -> AsyncIterator[ConsoleFactory]:
+async def console_factory(aiohttp_client, tmp_path, sample_dir, sample_engine, embedder, processor,
+                          request_db_url) -> AsyncIterator[ConsoleFactory]:
     """Builds a :class:`ConsoleWorld`: ``await console_factory(prepare=None, **environment)``.
 
     ``prepare(app)`` runs before the server starts (to add a test route); ``environment`` holds more
-    ``NAVIGATOR_*`` settings (see :func:`web_settings`). Call it once per test.
+    ``NAVIGATOR_*`` settings (see :func:`web_settings`); the request database is ``request_db_url`` unless
+    ``NAVIGATOR_DATABASE_URL`` is given. Call it once per test.
     """
     opened: list[Services] = []
 
     async def build(prepare: Callable[[web.Application], None] | None = None, **environment: str) -> ConsoleWorld:
-        settings = web_settings(tmp_path, **environment)
+        settings = web_settings(tmp_path, **{"NAVIGATOR_DATABASE_URL": request_db_url, **environment})
         runtime = Runtime(settings, load_catalogue(sample_dir), embedder, processor, sample_engine, None)
         services = open_services(settings, runtime=runtime, store=RequestStore.from_url(settings.database_url),
                                  password_hasher=FAST_HASHER)

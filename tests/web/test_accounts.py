@@ -1,4 +1,7 @@
-"""Advisor accounts: hashing, sign-in, lock-out with a fake clock, unknown users, administration; the session key."""
+"""Advisor accounts: hashing, sign-in, lock-out with a fake clock, unknown users, administration; the session key.
+
+The account store's tests run on SQLite and on PostgreSQL (``request_db_url`` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -42,8 +45,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with RequestStore.from_url(f"sqlite:///{tmp_path / 'requests.db'}") as opened:
+def store(request_db_url: str):
+    with RequestStore.from_url(request_db_url) as opened:
         yield opened
 
 

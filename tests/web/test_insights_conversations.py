@@ -1,4 +1,7 @@
-"""Reading flagged conversations and transcripts from a tracker store shaped like Rasa's SQLTrackerStore."""
+"""Reading flagged conversations and transcripts from a tracker store shaped like Rasa's SQLTrackerStore.
+
+The reading tests run on a SQLite and on a PostgreSQL tracker store (``tracker_db_url`` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 from sqlalchemy import MetaData, create_engine, insert
 
 from support_requests.store import RequestStore
-from tests.support_requests.helpers import events_table, make_draft
+from tests.support_requests.helpers import FakeClock, events_table, make_draft
 from support_requests.conversations import (MAX_TRANSCRIPT_EVENTS, PREVIEW_CHARS, TrackerReader, TrackerState,
                                         requests_for, with_requests)
 
@@ -21,8 +24,9 @@ T0 = 1_764_061_200.0  # 2025-11-25 09:00 UTC
 class RasaTracker:
     """Writes events the way Rasa's SQLTrackerStore does (``action_name`` holds a slot event's slot name)."""
 
-    def __init__(self, path: Path):
-        self.url = f"sqlite:///{path}"
+    def __init__(self, where: Path | str):
+        """``where``: a SQLite file, or a database URL (the ``events`` table is made when missing)."""
+        self.url = where if isinstance(where, str) else f"sqlite:///{where}"
         self.engine = create_engine(self.url)
         metadata = MetaData()
         self.events = events_table(metadata)
@@ -59,8 +63,8 @@ class RasaTracker:
 
 
 @pytest.fixture
-def tracker(tmp_path: Path):
-    rasa = RasaTracker(tmp_path / "tracker.db")
+def tracker(tracker_db_url: str):
+    rasa = RasaTracker(tracker_db_url)
     yield rasa
     rasa.close()
 
@@ -122,14 +126,16 @@ def test_a_missing_tracker_database_is_an_empty_list_and_is_not_created(tmp_path
     assert not path.exists() and not path.parent.exists()
 
 
-def test_a_tracker_database_without_events_is_an_empty_list(tmp_path) -> None:
-    path = tmp_path / "tracker.db"
-    engine = create_engine(f"sqlite:///{path}")
+def test_a_tracker_database_without_events_is_an_empty_list(tracker_db_url: str) -> None:
+    engine = create_engine(tracker_db_url)
     with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS events")
         connection.exec_driver_sql("CREATE TABLE other (x INTEGER)")
     engine.dispose()
-    reader = TrackerReader(f"sqlite:///{path}")
-    assert reader.flagged().state is TrackerState.MISSING_TABLE
+    reader = TrackerReader(tracker_db_url)
+    found = reader.flagged()
+    assert found.conversations == () and found.state is TrackerState.MISSING_TABLE
+    assert reader.transcript("conv-a") is None
     reader.close()
 
 
@@ -218,10 +224,11 @@ def test_damaged_event_data_is_skipped(tracker, reader) -> None:
 def test_requests_opened_for_flagged_conversations(tracker, reader, tmp_path) -> None:
     tracker.flag("conv-a", T0)
     tracker.flag("conv-b", T0 + 1)
-    with RequestStore.from_url(f"sqlite:///{tmp_path / 'requests.db'}") as store:
-        first = store.create(make_draft(conversation_id="conv-a"), "one").reference
-        second = store.create(make_draft(conversation_id="conv-a"), "two").reference
-        store.create(make_draft(conversation_id="conv-z"), "three")
+    clock = FakeClock()  # the drafts' consent is a minute before the store's now, whatever today is
+    with RequestStore.from_url(f"sqlite:///{tmp_path / 'requests.db'}", clock=clock) as store:
+        first = store.create(make_draft(clock, conversation_id="conv-a"), "one").reference
+        second = store.create(make_draft(clock, conversation_id="conv-a"), "two").reference
+        store.create(make_draft(clock, conversation_id="conv-z"), "three")
         assert requests_for(store.engine, ["conv-a", "conv-b"]) == {"conv-a": [first, second]}
         listed = with_requests(reader.flagged().conversations, store.engine)
     assert [(c.conversation_id, c.request_references) for c in listed] == [("conv-b", ()),

@@ -1,6 +1,6 @@
 """The log of unmet needs: storing, reading, retention and erasure, and the recorder the actions use.
 
-The log's tests run on SQLite and on PostgreSQL (marked ``integration``), like the request store's.
+The log's tests run on SQLite and on PostgreSQL (marked ``integration``): ``request_db_url`` in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from navigator.settings import Settings
 from support_requests.errors import StoreUnavailableError
 from support_requests.store import RequestStore
 from support_requests.tables import UnmetNeedRow
-from tests.support_requests.conftest import database_url  # noqa: F401  (fixture)
 from tests.support_requests.helpers import FakeClock, make_draft
 from support_requests.demand import MAX_NEED_CHARS, DemandError, DemandLog, UnmetReason, conversation_key
 from support_requests.recorder import DemandRecorder
@@ -32,8 +31,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def store(database_url: str, clock: FakeClock):
-    store = RequestStore.from_url(database_url, clock=clock)
+def store(request_db_url: str, clock: FakeClock):
+    store = RequestStore.from_url(request_db_url, clock=clock)
     yield store
     store.close()
 
@@ -134,13 +133,13 @@ def test_erase_conversations_deletes_only_their_needs(demand) -> None:
     assert sorted(n.id for n in demand.needs()) == [kept.id, anonymous.id]
 
 
-def settings_for(tmp_path: Path, database_url: str, **env: str) -> Settings:
-    return Settings.from_env({"NAVIGATOR_DATABASE_URL": database_url,
+def settings_for(tmp_path: Path, request_db_url: str, **env: str) -> Settings:
+    return Settings.from_env({"NAVIGATOR_DATABASE_URL": request_db_url,
                               "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}", **env})
 
 
-def test_the_retention_run_also_deletes_old_unmet_needs(tmp_path, database_url, store, demand, clock) -> None:
-    settings = settings_for(tmp_path, database_url, NAVIGATOR_RETENTION_DAYS="30")
+def test_the_retention_run_also_deletes_old_unmet_needs(tmp_path, request_db_url, store, demand, clock) -> None:
+    settings = settings_for(tmp_path, request_db_url, NAVIGATOR_RETENTION_DAYS="30")
     old = demand.add("old need", "weak", conversation_id="conv-1")
     reference = store.create(make_draft(clock), "form-1").reference
     store.set_status(reference, "closed", actor="eva")
@@ -153,8 +152,8 @@ def test_the_retention_run_also_deletes_old_unmet_needs(tmp_path, database_url, 
     assert old.id not in [n.id for n in demand.needs()]
 
 
-def test_erasing_a_conversation_deletes_its_unmet_needs(tmp_path, database_url, store, demand) -> None:
-    settings = settings_for(tmp_path, database_url)
+def test_erasing_a_conversation_deletes_its_unmet_needs(tmp_path, request_db_url, store, demand) -> None:
+    settings = settings_for(tmp_path, request_db_url)
     erased = demand.add("need of the erased company", "weak", conversation_id="conv-0001")
     kept = demand.add("need of another company", "weak", conversation_id="conv-0002")
     assert sorted(n.id for n in demand.needs()) == sorted([erased.id, kept.id])
@@ -164,9 +163,9 @@ def test_erasing_a_conversation_deletes_its_unmet_needs(tmp_path, database_url, 
     assert demand.needs() == []
 
 
-def test_erasing_requests_by_email_erases_their_conversations_needs(tmp_path, database_url, store, demand,
+def test_erasing_requests_by_email_erases_their_conversations_needs(tmp_path, request_db_url, store, demand,
                                                                    clock) -> None:
-    settings = settings_for(tmp_path, database_url)
+    settings = settings_for(tmp_path, request_db_url)
     store.create(make_draft(clock, conversation_id="conv-0001"), "form-1")
     need = demand.add("need of the erased company", "none_fit", conversation_id="conv-0001")
     assert [n.id for n in demand.needs()] == [need.id]

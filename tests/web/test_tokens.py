@@ -1,10 +1,12 @@
-"""API tokens: the store (only hashes kept, revocation, last use) and ``navigator tokens ...``."""
+"""API tokens: the store (only hashes kept, revocation, last use) and ``navigator tokens ...``.
+
+Each test runs on SQLite and on PostgreSQL (``request_db_url`` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -30,8 +32,8 @@ class Clock:
 
 
 @pytest.fixture
-def request_store(tmp_path: Path):
-    with RequestStore.from_url(f"sqlite:///{tmp_path / 'requests.db'}") as store:
+def request_store(request_db_url: str):
+    with RequestStore.from_url(request_db_url) as store:
         yield store
 
 
@@ -134,10 +136,9 @@ def test_the_advisor_role_includes_the_reader_role() -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("NAVIGATOR_DATABASE_URL", url)
-    return url
+def db(request_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("NAVIGATOR_DATABASE_URL", request_db_url)
+    return request_db_url
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
