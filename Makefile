@@ -87,6 +87,7 @@ shell: setup index model
 	scripts/shell
 
 test: setup chromium index model
+	$(NAVIGATOR) eval --check --no-multipart
 	$(VENV)/bin/pytest
 	$(MAKE) --no-print-directory test-bot
 
