@@ -95,6 +95,7 @@ shell: setup index model
 	scripts/shell
 
 test: setup chromium test-servers index model
+	$(NAVIGATOR) eval --check --no-multipart
 	$(VENV)/bin/pytest
 	$(MAKE) --no-print-directory test-bot
 

@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -17,6 +18,7 @@ from typing import TextIO
 
 from index.catalogue import EntryType, Site, load_catalogue
 from index.engine import SearchEngine, SearchFilters, SearchMode
+from index.fusion import FusionMethod, Normalisation
 from index.errors import NavigatorIndexError, QueryError
 from index.text import clean_query
 from navigator.advisors_cli import add_advisors_commands
@@ -77,6 +79,19 @@ def _parser() -> argparse.ArgumentParser:
                           help="labelled messages with several needs (default without --queries: "
                                "multipart.yaml beside the default queries)")
     evaluate.add_argument("--no-multipart", action="store_true", help="measure single needs only")
+    evaluate.add_argument("--split", choices=["dev", "test"], help="measure only this split (tune on dev only)")
+    evaluate.add_argument("--fusion", choices=[f.value for f in FusionMethod],
+                          help="fuse the retrievers this way instead of the engine's default")
+    evaluate.add_argument("--dense-share", type=float,
+                          help="the convex weight alpha of the dense score, 0 to 1 (with --fusion convex)")
+    evaluate.add_argument("--normalisation", choices=[n.value for n in Normalisation],
+                          help="how scores are normalised before the convex combination")
+    evaluate.add_argument("--check", action="store_true",
+                          help="exit with status 1 when hybrid search misses a threshold on the test split "
+                               "(docs/benchmarks.md)")
+    evaluate.add_argument("--bootstrap", type=int, default=0, metavar="RESAMPLES",
+                          help="print a 95%% bootstrap interval of hybrid minus the better single retriever on the "
+                               "test split")
     evaluate.set_defaults(handler=_evaluate)
 
     serve = commands.add_parser("serve", help="run the Navigator service (Rasa's action server and, later, the API)")
@@ -257,18 +272,39 @@ def _print_hits(hits, out: TextIO) -> None:
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from navigator.evaluation import (evaluate, evaluate_multipart, evaluate_single_needs_split,
-                                      format_multipart_table, format_single_split_table, format_table, judge_message,
-                                      load_messages, load_queries, misses)
+    from navigator.evaluation import (SINGLE_MODES, bootstrap_margin, check, evaluate_multipart,
+                                      evaluate_single_needs_split, format_bootstrap, format_multipart_table,
+                                      format_single_split_table, format_table, judge_message, load_messages,
+                                      load_queries, misses, ranks_by_split, score_ranks)
     from navigator.runtime import open_runtime
 
     runtime = open_runtime(settings)
-    engine = runtime.engine
+    engine = _engine_for_evaluation(runtime, args)
     path = args.queries or settings.eval_queries
     queries = load_queries(path, known_ids=(e.id for e in engine.entries()))
-    results = {mode: evaluate(engine, queries, mode) for mode in SearchMode}
-    print(f"{len(queries)} labelled queries from {path}; {len(engine)} entries\n")
+    if args.split:
+        queries = [q for q in queries if q.split == args.split]
+    if args.check and args.split == "dev":
+        raise ValueError("--check measures the test split; leave out --split dev")
+    ranks = {mode: ranks_by_split(engine, queries, mode) for mode in SearchMode}
+    results = {mode: {split: score_ranks(values) for split, values in by_split.items()}
+               for mode, by_split in ranks.items()}
+    fusion = engine.settings
+    print(f"{len(queries)} labelled queries from {path}; {len(engine)} entries; fusion {fusion.fusion.value} "
+          + (f"(alpha {fusion.dense_share}, {fusion.normalisation.value})" if fusion.fusion is FusionMethod.CONVEX
+             else f"(k {fusion.rrf_k}, dense weight {fusion.dense_weight})") + "\n")
     print(format_table(results))
+    if args.bootstrap and "test" in ranks[SearchMode.HYBRID]:
+        intervals = bootstrap_margin(ranks[SearchMode.HYBRID]["test"],
+                                     [ranks[mode]["test"] for mode in SINGLE_MODES], resamples=args.bootstrap)
+        print("\n" + format_bootstrap(intervals, len(ranks[SearchMode.HYBRID]["test"]), args.bootstrap, 17))
+    if args.check:
+        failures = check(results)
+        print("\nQuality gate (docs/benchmarks.md): " + ("passed" if not failures else "FAILED"))
+        for failure in failures:
+            print(f"  {failure}")
+        if failures:
+            return 1
     if args.misses:
         dev = [q for q in queries if q.split == "dev"]
         for query, got in misses(engine, dev, SearchMode.HYBRID):
@@ -288,6 +324,21 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
                 found = [(r.need.text, [h.entry.id for h in r.hits]) for r in engine.search_parts(message.text, top=3)]
                 print(f"miss {message.id}: {message.text!r} got {found}")
     return 0
+
+
+def _engine_for_evaluation(runtime, args: argparse.Namespace) -> SearchEngine:
+    """The runtime's engine, or one over the same index with the fusion settings given on the command line."""
+    changes = {}
+    if args.fusion:
+        changes["fusion"] = FusionMethod(args.fusion)
+    if args.dense_share is not None:
+        changes["dense_share"] = args.dense_share
+    if args.normalisation:
+        changes["normalisation"] = Normalisation(args.normalisation)
+    if not changes:
+        return runtime.engine
+    return SearchEngine(runtime.engine.state, runtime.embedder, runtime.processor,
+                        dataclasses.replace(runtime.engine.settings, **changes))
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

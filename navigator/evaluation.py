@@ -21,6 +21,7 @@ from pathlib import Path
 
 import re
 
+import numpy as np
 import yaml
 
 from index.engine import Hit, SearchEngine, SearchMode
@@ -104,14 +105,20 @@ def score_ranks(ranks: Sequence[int | None], cutoffs: Sequence[int] = CUTOFFS) -
     return Scores(count, recall, mrr)
 
 
-def evaluate(engine: SearchEngine, queries: Sequence[LabelledQuery], mode: SearchMode) -> dict[str, Scores]:
-    """Scores of ``mode`` for each split present in ``queries``."""
+def ranks_by_split(engine: SearchEngine, queries: Sequence[LabelledQuery], mode: SearchMode) -> dict[str, list[int | None]]:
+    """For each split present in ``queries``, the first-accepted rank (in the top 10, else ``None``) of each of its
+    queries, in file order."""
     depth = max(CUTOFFS)
     ranks: dict[str, list[int | None]] = {}
     for query in queries:
         hits = engine.search(query.text, top=depth, mode=mode)
         ranks.setdefault(query.split, []).append(first_accepted_rank([h.entry.id for h in hits], query.expected))
-    return {split: score_ranks(values) for split, values in ranks.items()}
+    return ranks
+
+
+def evaluate(engine: SearchEngine, queries: Sequence[LabelledQuery], mode: SearchMode) -> dict[str, Scores]:
+    """Scores of ``mode`` for each split present in ``queries``."""
+    return {split: score_ranks(values) for split, values in ranks_by_split(engine, queries, mode).items()}
 
 
 def misses(engine: SearchEngine, queries: Sequence[LabelledQuery], mode: SearchMode, k: int = 3) -> list[tuple[LabelledQuery, list[str]]]:
@@ -135,6 +142,124 @@ def format_table(results: dict[SearchMode, dict[str, Scores]]) -> str:
                 continue
             cells = " | ".join(f"{scores.recall[k]:.3f}" for k in CUTOFFS)
             lines.append(f"| {split} | {mode.value} | {scores.count} | {cells} | {scores.mrr:.3f} |")
+    return "\n".join(lines)
+
+
+# The quality gate of `navigator eval --check` ---------------------------------------------------------------
+
+SINGLE_MODES = (SearchMode.DENSE, SearchMode.KEYWORD)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What hybrid search must reach on the test split of the shipped labelled needs.
+
+    Documented in docs/benchmarks.md ("The quality gate"); ``navigator eval --check`` and ``make test`` fail when
+    one is missed. Margins are hybrid minus the better of dense and keyword alone, for each measure separately.
+    """
+
+    min_recall_at_3: float
+    min_mrr: float
+    min_recall_at_3_margin: float
+    min_mrr_margin: float
+
+
+THRESHOLDS = Thresholds(min_recall_at_3=0.90, min_mrr=0.85, min_recall_at_3_margin=0.0, min_mrr_margin=0.0)
+
+
+def check(results: dict[SearchMode, dict[str, Scores]], thresholds: Thresholds | None = None,
+          split: str = "test") -> list[str]:
+    """The thresholds (default :data:`THRESHOLDS`) that ``results`` (scores by mode and split, as from
+    :func:`evaluate`) miss on ``split``.
+
+    Returns:
+        One sentence per missed threshold, naming the measure, the value and the threshold; empty when all are met.
+
+    Raises:
+        EvaluationError: ``results`` lack one of the three modes or the split.
+    """
+    thresholds = thresholds or THRESHOLDS
+    try:
+        hybrid = results[SearchMode.HYBRID][split]
+        singles = [results[mode][split] for mode in SINGLE_MODES]
+    except KeyError as exc:
+        raise EvaluationError(f"the gate needs hybrid, dense and keyword scores on the {split} split, "
+                              f"missing {exc}") from exc
+    best_recall = max(s.recall[3] for s in singles)
+    best_mrr = max(s.mrr for s in singles)
+    measures = [
+        ("hybrid Recall@3", hybrid.recall[3], thresholds.min_recall_at_3),
+        ("hybrid MRR", hybrid.mrr, thresholds.min_mrr),
+        ("hybrid Recall@3 minus the better single retriever's", hybrid.recall[3] - best_recall,
+         thresholds.min_recall_at_3_margin),
+        ("hybrid MRR minus the better single retriever's", hybrid.mrr - best_mrr, thresholds.min_mrr_margin),
+    ]
+    return [f"{name} on the {split} split is {value:.3f}, below the threshold {floor:.3f}"
+            for name, value, floor in measures if value < floor - 1e-12]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An observed difference and its bootstrap percentile interval."""
+
+    observed: float
+    low: float
+    high: float
+
+
+def bootstrap_margin(hybrid: Sequence[int | None], singles: Sequence[Sequence[int | None]], *,
+                     resamples: int = 2000, seed: int = 17, level: float = 0.95) -> dict[str, Interval]:
+    """Paired bootstrap of hybrid minus the better single retriever, over queries.
+
+    Each resample draws as many queries as there are, with replacement, and computes hybrid's Recall@3 and MRR
+    minus the higher of the single retrievers' on the same draw (so the comparison is always with whichever single
+    retriever does better on that draw, not one fixed in advance).
+
+    Args:
+        hybrid: first-accepted ranks of hybrid search, one per query (``None``: not in the top 10).
+        singles: the same queries' ranks for each single retriever.
+        resamples: how many bootstrap resamples.
+        seed: the random generator's seed, so that the interval is reproducible.
+        level: the interval's coverage.
+
+    Returns:
+        ``{"recall@3": Interval, "mrr": Interval}``: the difference on all queries and the percentile interval.
+
+    Raises:
+        ValueError: no queries, lists of different lengths, or fewer than one resample.
+    """
+    count = len(hybrid)
+    if count == 0 or any(len(s) != count for s in singles) or not singles:
+        raise ValueError("need the same non-empty list of queries for hybrid and each single retriever")
+    if resamples < 1:
+        raise ValueError(f"resamples must be at least 1, got {resamples}")
+
+    def per_query(ranks: Sequence[int | None]) -> tuple[np.ndarray, np.ndarray]:
+        found = np.array([r is not None and r <= 3 for r in ranks], dtype=float)
+        reciprocal = np.array([1.0 / r if r is not None and r <= max(CUTOFFS) else 0.0 for r in ranks])
+        return found, reciprocal
+
+    hybrid_found, hybrid_reciprocal = per_query(hybrid)
+    single_values = [per_query(s) for s in singles]
+    draws = np.random.default_rng(seed).integers(0, count, size=(resamples, count))
+    tail = (1.0 - level) / 2 * 100
+    result = {}
+    for name, index in (("recall@3", 0), ("mrr", 1)):
+        own = (hybrid_found, hybrid_reciprocal)[index]
+        others = np.stack([values[index] for values in single_values])
+        observed = own.mean() - others.mean(axis=1).max()
+        differences = own[draws].mean(axis=1) - others[:, draws].mean(axis=2).max(axis=0)
+        low, high = np.percentile(differences, [tail, 100 - tail])
+        result[name] = Interval(float(observed), float(low), float(high))
+    return result
+
+
+def format_bootstrap(intervals: dict[str, Interval], count: int, resamples: int, seed: int) -> str:
+    """One line per measure: the observed margin and its 95% interval."""
+    lines = [f"Hybrid minus the better single retriever, {count} queries, {resamples} bootstrap resamples "
+             f"(seed {seed}), 95% interval:"]
+    for name, interval in intervals.items():
+        lines.append(f"  {name}: {interval.observed:+.3f} [{interval.low:+.3f}, {interval.high:+.3f}]")
     return "\n".join(lines)
 
 

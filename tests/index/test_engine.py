@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,7 @@ from index.catalogue import EntryType, Site
 from index.engine import SearchEngine, SearchFilters, SearchMode
 from index.errors import QueryError
 from index.explain import MAX_REASON_CHARS
-from index.fusion import reciprocal_rank_fusion
+from index.fusion import FusionMethod, Normalisation, convex_combination, reciprocal_rank_fusion
 
 
 def ids(hits) -> list[str]:
@@ -66,8 +68,22 @@ def test_closed_entries_are_kept_unless_open_filter(sample_engine: SearchEngine)
     assert "closed-lab" not in ids(sample_engine.search("genome sequencing", top=10, filters=open_only))
 
 
+def _with_fusion(engine: SearchEngine, **changes) -> SearchEngine:
+    return SearchEngine(engine.state, engine._embedder, engine._processor,
+                        dataclasses.replace(engine.settings, **changes))
+
+
+def _brute_force_scores(engine: SearchEngine, query: str) -> tuple[list[float], np.ndarray]:
+    """Every entry's best-passage cosine similarity and BM25 score, computed without the engine's shortcuts."""
+    state = engine.state
+    text_vector = engine._embedder.encode([query])[0]
+    best = [float(np.max(state.dense.vectors(np.array(d.passage_ids)) @ text_vector)) for d in state.documents]
+    return best, state.keyword.scores(engine._processor.lemmas(query))
+
+
 def test_hybrid_order_is_reciprocal_rank_fusion_of_full_rankings(sample_engine: SearchEngine) -> None:
     """Reference: rank every entry densely (best passage, brute force) and by BM25, then fuse."""
+    sample_engine = _with_fusion(sample_engine, fusion=FusionMethod.RRF)
     state = sample_engine.state
     for query in ["flow cytometry in Solna", "loans for small companies", "protein structure microscopy"]:
         text_vector = sample_engine._embedder.encode([query])[0]
@@ -83,6 +99,25 @@ def test_hybrid_order_is_reciprocal_rank_fusion_of_full_rankings(sample_engine: 
                                        weights=[settings.dense_weight, settings.keyword_weight])
         expected = [state.documents[i].entry.id for i, _ in fused]
         assert ids(sample_engine.search(query, top=len(state.documents))) == expected
+
+
+@pytest.mark.parametrize("normalisation", list(Normalisation))
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 0.8, 1.0])
+def test_hybrid_order_is_the_convex_combination_of_exact_scores(sample_engine: SearchEngine, normalisation,
+                                                                alpha: float) -> None:
+    """Reference: every entry that either retriever puts among its candidates, scored exactly by both."""
+    engine = _with_fusion(sample_engine, fusion=FusionMethod.CONVEX, dense_share=alpha, normalisation=normalisation)
+    state = engine.state
+    for query in ["flow cytometry in Solna", "loans for small companies", "protein structure microscopy"]:
+        dense, keyword = _brute_force_scores(engine, query)
+        candidates = set(sorted(range(len(dense)), key=lambda i: (-dense[i], i))[:engine.settings.candidates])
+        positive = [i for i in range(len(keyword)) if keyword[i] > 0]
+        candidates |= set(sorted(positive, key=lambda i: (-keyword[i], i))[:engine.settings.candidates])
+        fused = convex_combination([{i: dense[i] for i in candidates}, {i: float(keyword[i]) for i in candidates}],
+                                   [alpha, 1 - alpha], normalisation=normalisation, floors=[-1.0, 0.0])
+        hits = engine.search(query, top=len(state.documents))
+        assert ids(hits) == [state.documents[i].entry.id for i, _ in fused]
+        assert [h.score for h in hits] == pytest.approx([score for _, score in fused])
 
 
 def test_single_mode_orders_follow_their_retriever(sample_engine: SearchEngine) -> None:

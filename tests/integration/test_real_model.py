@@ -12,7 +12,7 @@ from index.catalogue import Site, load_catalogue
 from index.embedding import SentenceTransformerEmbedder, resolve_model
 from index.engine import SearchEngine, SearchFilters, SearchMode
 from index.errors import EmbeddingModelError
-from navigator.evaluation import evaluate, load_queries
+from navigator.evaluation import check, evaluate, load_queries
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
@@ -66,13 +66,10 @@ def test_site_filter_with_the_real_catalogue(engine: SearchEngine) -> None:
 
 
 def test_hybrid_quality_on_the_held_out_split(engine: SearchEngine) -> None:
+    """The gate of `navigator eval --check` (thresholds in navigator.evaluation, documented in docs/benchmarks.md),
+    on an index built here from the shipped catalogue."""
     queries = [q for q in load_queries(PROJECT_ROOT / "tests" / "eval" / "queries.yaml",
                                        known_ids=[e.id for e in engine.entries()]) if q.split == "test"]
-    assert len(queries) >= 30
-    hybrid = evaluate(engine, queries, SearchMode.HYBRID)["test"]
-    dense = evaluate(engine, queries, SearchMode.DENSE)["test"]
-    keyword = evaluate(engine, queries, SearchMode.KEYWORD)["test"]
-    assert hybrid.recall[3] >= 0.85 and hybrid.mrr >= 0.75
-    # Hybrid must beat each of its parts alone, not merely match them.
-    for alone in (dense, keyword):
-        assert hybrid.recall[3] >= alone.recall[3] and hybrid.mrr > alone.mrr
+    assert len(queries) >= 80
+    results = {mode: evaluate(engine, queries, mode) for mode in SearchMode}
+    assert check(results) == []
