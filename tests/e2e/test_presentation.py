@@ -5,17 +5,24 @@ that holds several needs gets the best matches for each, through to a support re
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import pytest
+import yaml
 
+from navigator.settings import PROJECT_ROOT
 from support_requests.store import RequestStore
 from tests.e2e.conftest import Conversation
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
-TWO_NEEDS = ("We need to test our antibody in a mouse model of lung fibrosis, and later we'll need GMP production")
-PRECLINICAL = {"pkl-preclinical-flemingsberg", "comparative-medicine-flemingsberg", "akm-solna"}
-GMP = {"vecura-gmp", "kcc-cell-therapy", "atmp-pre-gmp-flemingsberg"}
+
+@cache
+def labelled_message(message_id: str) -> dict:
+    """A labelled message with several needs from tests/eval/multipart.yaml: its text and each part's accepted
+    entries."""
+    needs = yaml.safe_load((PROJECT_ROOT / "tests" / "eval" / "multipart.yaml").read_text(encoding="utf-8"))["needs"]
+    return next(need for need in needs if need["id"] == message_id)
 
 
 def hit_lines(chat: Conversation, names: list[str]) -> list[str]:
@@ -48,7 +55,8 @@ def test_each_hit_names_its_entry_once_and_gives_a_sentence_as_its_reason(chat: 
 
 def test_a_message_with_two_needs_gets_matches_for_each_and_a_request_that_carries_both(
         chat: Conversation, stack) -> None:
-    names = chat.say(TWO_NEEDS)
+    message = labelled_message("mp-q001")  # a mouse study of lung fibrosis, and later GMP production
+    names = chat.say(message["text"])
     assert names[0] == "utter_results_several_needs"
     assert names.count("utter_results_part") == 2 and names[-2:] == ["utter_results_options", "custom:search_results"]
     # The hits of each need follow its heading: split the replies at the headings.
@@ -62,8 +70,8 @@ def test_a_message_with_two_needs_gets_matches_for_each_and_a_request_that_carri
             sections[-1].append(payload_ids[position])
             position += 1
     mouse, production = sections
-    assert PRECLINICAL & set(mouse), mouse
-    assert GMP & set(production), production
+    assert set(message["parts"][0]["expected"]) & set(mouse), mouse
+    assert set(message["parts"][1]["expected"]) & set(production), production
     # Numbers run on across the needs, so "details of 4" is the first match for the second need.
     numbers = [int(re.match(r"(\d+)\.", line).group(1)) for line in hit_lines(chat, names)]
     assert numbers == list(range(1, len(numbers) + 1))
