@@ -60,5 +60,5 @@ def test_in_memory_sqlite_works_for_quick_use() -> None:
     from tests.support_requests.helpers import make_draft
 
     with RequestStore.from_url("sqlite://") as store:
-        assert store.create(make_draft(), "form-1").reference.startswith("SLT-")
+        assert store.create(make_draft(store.clock), "form-1").reference.startswith("SLT-")
         assert len(store.list()) == 1
