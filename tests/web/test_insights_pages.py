@@ -47,7 +47,7 @@ async def test_the_flagged_list_shows_conversations_and_their_requests(signed_in
     tracker.flag("conv-b", T0 + 11)
     tracker.user("conv-c", "not flagged", T0 + 20)
     tracker.close()
-    reference = signed_in.store.create(make_draft(conversation_id="conv-b"), "form-1").reference
+    reference = signed_in.store.create(make_draft(signed_in.store.clock, conversation_id="conv-b"), "form-1").reference
     response = await signed_in.client.get("/console/flagged")
     assert response.status == 200
     html = await response.text()
