@@ -1,0 +1,91 @@
+"""Which Slack deliveries are a user talking to the bot (bot/slack_events.py)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+import pytest
+from slack_events import (
+    conversation_id,
+    read_event,
+    read_interaction,
+    read_slash_command,
+)
+
+from tests.channels.slack.payloads import (
+    BOT_USER,
+    SECRET,
+    TEAM,
+    action_body,
+    command_body,
+    event_body,
+)
+
+
+def event(**fields: object) -> dict[str, object]:
+    fields.setdefault("event_id", "Ev1")
+    return json.loads(event_body(str(fields.pop("text", "flow cytometry")), **fields))
+
+
+def test_a_direct_message_is_read_with_its_dedup_keys() -> None:
+    incoming = read_event(event(text="flow &amp; mass cytometry"))
+    assert incoming is not None
+    assert (incoming.text, incoming.channel, incoming.thread_ts) == ("flow & mass cytometry", "D0ALICE", None)
+    assert incoming.dedup_keys == ("slack:event:Ev1", f"slack:message:{TEAM}:D0ALICE:1.000100")
+
+
+def test_a_mention_loses_the_bots_name_and_answers_in_its_thread() -> None:
+    incoming = read_event(event(kind="app_mention", channel="C0GENERAL", text=f"<@{BOT_USER}> GMP please",
+                                thread_ts="0.5"))
+    assert incoming is not None and (incoming.text, incoming.thread_ts) == ("GMP please", "0.5")
+
+
+def test_a_mention_in_a_direct_message_shares_the_message_key_with_its_message_event() -> None:
+    as_message = read_event(event(event_id="EvA", text=f"<@{BOT_USER}> hi"))
+    as_mention = read_event(event(event_id="EvB", kind="app_mention", text=f"<@{BOT_USER}> hi"))
+    assert as_message and as_mention and as_message.text == as_mention.text == "hi"
+    assert as_message.dedup_keys[1] == as_mention.dedup_keys[1]
+    assert as_message.dedup_keys[0] != as_mention.dedup_keys[0]
+
+
+@pytest.mark.parametrize("fields", [
+    {"user": BOT_USER},                                   # the bot's own message
+    {"bot_id": "B0OTHER"},                                # another bot
+    {"subtype": "message_changed"},                       # an edit
+    {"subtype": "bot_message"},
+    {"subtype": "channel_join"},
+    {"channel_type": "channel"},                          # a channel message that does not mention the bot
+    {"kind": "reaction_added"},
+    {"text": f"<@{BOT_USER}>"},                           # nothing but the mention
+    {"user": ""},
+], ids=str)
+def test_events_not_for_the_assistant_are_ignored(fields: dict[str, object]) -> None:
+    assert read_event(event(**fields)) is None
+
+
+def test_other_payload_types_are_ignored() -> None:
+    assert read_event({"type": "app_rate_limited"}) is None
+
+
+def test_a_postback_click_is_read_as_its_payload() -> None:
+    payload = json.loads(parse_qs(action_body("/show_more", thread_ts="0.7").decode())["payload"][0])
+    [incoming] = read_interaction(payload)
+    assert (incoming.text, incoming.channel, incoming.thread_ts) == ("/show_more", "D0ALICE", "0.7")
+    payload["actions"][0]["action_id"] = "navigator-link-1"
+    assert read_interaction(payload) == []
+
+
+def test_a_slash_command_is_read() -> None:
+    form = {k: v[0] for k, v in parse_qs(command_body("GMP &amp; fill", "https://hooks.slack.com/x").decode()).items()}
+    command = read_slash_command(form)
+    assert command is not None and command.need == "GMP & fill" and command.dedup_keys == ("slack:command:cmd-1",)
+    assert read_slash_command({**form, "response_url": ""}) is None
+
+
+def test_the_conversation_is_a_stable_pseudonym_per_user_and_channel() -> None:
+    alice = conversation_id(SECRET, TEAM, "D0ALICE", "U0ALICE")
+    assert alice == conversation_id(SECRET, TEAM, "D0ALICE", "U0ALICE")
+    assert alice.startswith("slack-") and len(alice) == 38 and "U0ALICE" not in alice
+    assert alice != conversation_id(SECRET, TEAM, "C0GENERAL", "U0ALICE")
+    assert alice != conversation_id("other-secret", TEAM, "D0ALICE", "U0ALICE")
