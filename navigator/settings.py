@@ -39,6 +39,8 @@ class Settings:
         smtp_user: NAVIGATOR_SMTP_USER, log in as this user when not empty (with NAVIGATOR_SMTP_PASSWORD).
         smtp_password: NAVIGATOR_SMTP_PASSWORD.
         smtp_starttls: NAVIGATOR_SMTP_STARTTLS, ``true`` to upgrade the connection with STARTTLS.
+        smtp_cafile: NAVIGATOR_SMTP_CAFILE, a PEM file of further certificate authorities to trust for the mail
+            server's certificate (a relay with a private CA); it adds trust, it never turns verification off.
         mail_from: NAVIGATOR_MAIL_FROM, the sender of notification emails.
         advisors_email: NAVIGATOR_ADVISORS_EMAIL, the advisors' shared mailbox.
         webhook_url: NAVIGATOR_WEBHOOK_URL, a CRM endpoint notified of new requests (empty: none).
@@ -96,6 +98,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = False
+    smtp_cafile: Path | None = None
     mail_from: str = "navigator@example.org"
     advisors_email: str = "advisors@example.org"
     webhook_url: str = ""
@@ -149,6 +152,7 @@ class Settings:
             smtp_user=env.get("NAVIGATOR_SMTP_USER", "").strip(),
             smtp_password=env.get("NAVIGATOR_SMTP_PASSWORD", ""),
             smtp_starttls=_bool(env, "NAVIGATOR_SMTP_STARTTLS", defaults.smtp_starttls),
+            smtp_cafile=_readable_file(env, "NAVIGATOR_SMTP_CAFILE"),
             mail_from=_email(env, "NAVIGATOR_MAIL_FROM", defaults.mail_from),
             advisors_email=_email(env, "NAVIGATOR_ADVISORS_EMAIL", defaults.advisors_email),
             webhook_url=_http_url(env, "NAVIGATOR_WEBHOOK_URL"),
@@ -316,3 +320,13 @@ def _host_list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
             raise SettingsError(f"{name} must list host names separated by commas (such as "
                                 f"smba.trafficmanager.net,*.botframework.com), got '{host}'")
     return hosts
+
+
+def _readable_file(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise SettingsError(f"{name} must name a readable file, got '{value}'")
+    return path
