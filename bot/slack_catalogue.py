@@ -88,6 +88,6 @@ class NavigatorCatalogue:
                     log.warning("Navigator API %s answered %d", path.split("/")[2], response.status)
                     return None
                 return await response.json()
-        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
+        except (asyncio.TimeoutError, aiohttp.ClientError, ValueError) as error:  # noqa: UP041 (Python 3.10)
             log.warning("Navigator API %s failed: %s", path.split("/")[2], type(error).__name__)
             return None

@@ -23,6 +23,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
 TEAM = "T0NAVTEST"
 BOT_USER = "U0NAVBOT"
+FORGED_USER, FORGED_CHANNEL = "U0MALLORY", "D0MALLORY"
 
 Request = tuple[dict[str, str], bytes]
 
@@ -86,7 +87,8 @@ class Forgery:
 
 def forgeries(now: float, response_url: str = "http://127.0.0.1:9/response/forged") -> list[Forgery]:
     """Forged or broken requests, each carrying a message that would be answered if it were taken."""
-    body = event_body("We need GMP manufacturing of a viral vector", event_id="EvFORGED1")
+    body = event_body("We need GMP manufacturing of a viral vector", event_id="EvFORGED1", user=FORGED_USER,
+                      channel=FORGED_CHANNEL)
     good, _ = signed(body, now)
     ts, signature = good["X-Slack-Request-Timestamp"], good["X-Slack-Signature"]
     json_type = {"Content-Type": "application/json"}
@@ -102,8 +104,8 @@ def forgeries(now: float, response_url: str = "http://127.0.0.1:9/response/forge
         return headers
 
     old, future = str(int(now) - 301), str(int(now) + 301)
-    command = command_body("GMP manufacturing", response_url, trigger_id="cmd-forged")
-    action = action_body("/request_support", action_ts="1700000009.000009")
+    command = command_body("GMP manufacturing", response_url, trigger_id="cmd-forged", user=FORGED_USER)
+    action = action_body("/request_support", action_ts="1700000009.000009", user=FORGED_USER, channel=FORGED_CHANNEL)
     challenge = json.dumps({"type": "url_verification", "challenge": "forged-challenge", "token": "x"}).encode()
     tampered = body.replace(b"viral vector", b"viral vectors")
     return [

@@ -1,0 +1,146 @@
+"""The Slack channel end to end: a Rasa server with the channel (bot/slack_channel.py) and the Navigator
+service, both real, posting to a local fake of Slack's Web API. Nothing reaches Slack.
+
+Requests are signed as Slack signs them; forged ones are refused with no reply and no tracker event; an event
+delivered again (Slack's retries) is answered once; a whole conversation ends in one stored support request;
+markup a user writes comes back inert; the advisors' slash command answers privately with ranked matches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+from slack_events import conversation_id
+
+from support_requests.store import RequestStore
+from tests.channels.slack import payloads
+from tests.channels.slack.conftest import SlackStack, SlackUser
+from tests.channels.slack.test_blocks import assert_inert
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+NEED = "We need GMP manufacturing of a viral vector for a phase 1 trial"
+
+
+@pytest.fixture
+def user(slack_stack: SlackStack, response_names, request: pytest.FixtureRequest) -> SlackUser:
+    """A new user in a direct message with the bot."""
+    tag = re.sub(r"[^A-Z0-9]", "", request.node.name.upper())[-10:]
+    return SlackUser(slack_stack, response_names, user=f"U{tag}", channel=f"D{tag}")
+
+
+def test_url_verification_is_answered_with_the_challenge_as_json(slack_stack: SlackStack) -> None:
+    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"}).encode()
+    status, answer = slack_stack.post(*payloads.signed(body, time.time(), content_type="application/json; charset=utf-8"))
+    assert status == 200
+    assert json.loads(answer) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+def test_forged_and_broken_requests_are_refused_without_reply_or_tracker_event(slack_stack: SlackStack) -> None:
+    slack = slack_stack.slack
+    before = len(slack.recorded())
+    forged = payloads.forgeries(time.time(), response_url=slack.response_url("forged"))
+    assert len(forged) >= 20
+    statuses = {forgery.name: slack_stack.post(forgery.headers, forgery.body)[0] for forgery in forged}
+    assert statuses == {forgery.name: 401 for forgery in forged}
+    # The same body, signed, is taken: the refusals were the signatures', not the content's.
+    probe = payloads.event_body("hello", event_id="EvPROBE", user=payloads.FORGED_USER, channel="D0PROBE")
+    assert slack_stack.post(*payloads.signed(probe, time.time()))[0] == 200
+    slack.wait_for(before + 1, method="chat.postMessage")
+    time.sleep(2)
+    assert [c.body["channel"] for c in slack.recorded()[before:]] == ["D0PROBE"]
+    sender = conversation_id(payloads.SECRET, payloads.TEAM, payloads.FORGED_CHANNEL, payloads.FORGED_USER)
+    assert slack_stack.tracker_events(sender) == []
+
+
+def test_an_event_delivered_five_times_is_answered_once(user: SlackUser) -> None:
+    body = payloads.event_body("hello", event_id="EvFIVE", user=user.user, channel=user.channel, ts="1.000001")
+    deliveries = [None, ("1", "http_timeout"), ("2", "http_error"), ("3", "connection_failed"),
+                  ("1", "too_many_requests")]
+    for retry in deliveries:
+        extra = {"X-Slack-Retry-Num": retry[0], "X-Slack-Retry-Reason": retry[1]} if retry else {}
+        assert user.deliver(body, content_type="application/json; charset=utf-8", extra=extra) == 200
+    assert user.answer(settle=4.0) == ["utter_greet", "utter_privacy_notice"]
+    assert len(user.last) == 1
+    events = user.slack_stack.tracker_events(user.sender)
+    assert [e["text"] for kind, e in events if kind == "user"] == ["hello"]
+    assert len([kind for kind, _ in events if kind == "bot"]) == 2
+
+
+def test_a_mention_in_a_direct_message_is_answered_once(user: SlackUser) -> None:
+    text = f"<@{payloads.BOT_USER}> hello"
+    as_message = payloads.event_body(text, event_id="EvDM1", user=user.user, channel=user.channel, ts="2.000001")
+    as_mention = payloads.event_body(text, event_id="EvDM2", user=user.user, channel=user.channel, ts="2.000001",
+                                     kind="app_mention")
+    assert user.deliver(as_message) == 200 and user.deliver(as_mention) == 200
+    assert user.answer(settle=3.0) == ["utter_greet", "utter_privacy_notice"]
+    assert len(user.last) == 1
+    assert [e["text"] for kind, e in user.slack_stack.tracker_events(user.sender) if kind == "user"] == ["hello"]
+
+
+def test_a_mention_in_a_thread_is_answered_in_the_thread(slack_stack: SlackStack, response_names) -> None:
+    member = SlackUser(slack_stack, response_names, user="U0THREAD", channel="C0GENERAL", kind="app_mention")
+    assert member.say(f"<@{payloads.BOT_USER}> hello", thread_ts="1699999999.000100") == \
+        ["utter_greet", "utter_privacy_notice"]
+    assert member.last[0].body["thread_ts"] == "1699999999.000100"
+    direct = SlackUser(slack_stack, response_names, user="U0TOP", channel="D0TOP")
+    direct.say("hello")
+    assert "thread_ts" not in direct.last[0].body
+
+
+def test_a_conversation_in_slack_ends_in_one_stored_support_request(user: SlackUser) -> None:
+    answer = user.say(NEED)
+    assert answer[0] == "utter_results_intro" and answer[1:4] == ["hit", "hit", "hit"]
+    hits = user.sections()[1:4]
+    assert all(h.startswith("*1. ") or h.startswith(("*2. ", "*3. ")) for h in hits)
+    assert all("\n> " in h for h in hits)  # the reason
+    assert any("Contact: " in h and "<mailto:" in h for h in hits)  # contacts, from the Navigator API
+    assert any(re.search(r"\*\d\. <https?://[^|>]+\|", h) for h in hits)  # linked names
+    actions = [b for call in user.last for b in call.body["blocks"] if b["type"] == "actions"]
+    assert all(len(b["elements"]) <= 5 for b in actions)
+    assert user.click('/ask_details{"position": "1"}')[0] in ("utter_details", "utter_programme_details")
+    assert user.click("/request_support") == ["utter_ask_company_name"]
+    assert user.say("Acme Bio &amp; Co AB") == ["utter_ask_contact_person"]
+    assert user.say("Alex Doe") == ["utter_ask_email"]
+    assert user.say("<mailto:alex@acme-bio.se|alex@acme-bio.se>") == ["utter_ask_phone"]
+    assert user.say("skip") == ["utter_ask_org_number"]
+    assert user.say("556677-8899") == ["utter_ask_consent"]
+    assert user.say("yes") == ["utter_ask_confirmation"]
+    assert user.say("confirm") == ["utter_request_created"]
+    with RequestStore.from_url(user.slack_stack.settings.database_url) as store:
+        mine = [r for r in store.list() if r.conversation_id == user.sender]
+    assert len(mine) == 1
+    assert (mine[0].channel, mine[0].email, mine[0].company_name) == ("slack", "alex@acme-bio.se", "Acme Bio & Co AB")
+    assert mine[0].reference in "\n".join(user.sections())
+
+
+def test_markup_a_user_writes_comes_back_inert(user: SlackUser) -> None:
+    # What Slack delivers when a user types these characters: "&", "<" and ">" escaped.
+    user.say("&lt;!channel&gt; &lt;https://evil.example|click&gt; R&amp;D GMP manufacturing of a viral vector")
+    assert_inert([call.body for call in user.last])
+    shown = json.dumps([call.body for call in user.last])
+    assert "<!channel>" not in shown and "<https://evil" not in shown
+
+
+def test_the_slash_command_answers_privately_with_ranked_matches(slack_stack: SlackStack) -> None:
+    slack = slack_stack.slack
+    before = len(slack.recorded("response_url"))
+    body = payloads.command_body("GMP manufacturing of a viral vector <!channel>",
+                                 slack.response_url("advisor-1"), trigger_id="cmd-e2e-1")
+    started = time.monotonic()
+    status, _ = slack_stack.post(*payloads.signed(body, time.time(),
+                                                  content_type="application/x-www-form-urlencoded"))
+    assert status == 200 and time.monotonic() - started < 3
+    [call] = slack.wait_for(before + 1, method="response_url", settle=1.0)[before:]
+    answer = call.body
+    assert answer["response_type"] == "ephemeral"
+    sections = [b["text"]["text"] for b in answer["blocks"]]
+    assert sections[0].startswith("Best matches for") and "&lt;!channel&gt;" in sections[0]
+    assert [s.split(".")[0] for s in sections[1:]] == [f"*{rank}" for rank in range(1, len(sections))]
+    assert len(sections) > 2 and all("\n> " in s for s in sections[1:])
+    assert any("Contact: " in s for s in sections[1:])
+    assert_inert(answer)
