@@ -119,10 +119,12 @@ def test_a_turn_longer_than_fifty_blocks_is_posted_as_several_messages() -> None
 
 
 def assert_inert(bodies: object) -> None:
-    """No Slack control sequence (<!...>, <@...>, <#...>) and no link other than the catalogue's own."""
+    """No Slack control sequence (``<!channel>``, ``<@U…>``, ``<#C…>``) anywhere in the bodies' texts, and no link
+    but http, https and mailto ones, none of them to the address a user wrote (evil.example)."""
     for text in re.findall(r'"text": "((?:[^"\\]|\\.)*)"', json.dumps(bodies)):
         for target in re.findall(r"<([^>|]*)", json.loads(f'"{text}"')):
-            assert target.startswith(("https://example.org/", "mailto:")), target
+            assert target.startswith(("https://", "http://", "mailto:")), target
+            assert "evil.example" not in target, target
 
 
 def test_markup_in_user_and_catalogue_text_is_shown_inert() -> None:
