@@ -55,14 +55,14 @@ class WebhookStats:
             (f"| {self.conversations} | {self.messages} | {self.ack_p50_ms:.0f} | {self.ack_p95_ms:.0f} | "
              f"{self.ack_max_ms:.0f} | {self.reply_p50_s:.2f} | {self.reply_p95_s:.2f} | {self.unanswered} |"),
             "",
-            f"Slack's limit for the webhook's answer: {SLACK_LIMIT_SECONDS * 1000:.0f} ms; "
-            f"p95 {'within' if self.ack_p95_ms < SLACK_LIMIT_SECONDS * 1000 else 'OVER'} it.",
+            (f"Slack's limit for the webhook's answer: {SLACK_LIMIT_SECONDS * 1000:.0f} ms; "
+             f"p95 {'within' if self.ack_p95_ms < SLACK_LIMIT_SECONDS * 1000 else 'OVER'} it."),
         ])
 
 
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 async def _conversation(session: aiohttp.ClientSession, webhook: str, slack: FakeSlack, index: int, turns: int,

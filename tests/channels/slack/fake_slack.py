@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -119,7 +119,7 @@ class FakeSlack:
         limited = await self._limited()
         return limited if limited is not None else web.Response(text="ok")
 
-    async def __aenter__(self) -> FakeSlack:
+    async def __aenter__(self) -> Self:
         self._server = TestServer(self.app(), host="127.0.0.1")
         await self._server.start_server()
         return self
