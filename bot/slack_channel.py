@@ -8,8 +8,9 @@ Compared with Rasa 3.6's own Slack channel, this one:
   five minutes off, with 401 and nothing processed (:mod:`slack_signing`);
 - answers ``url_verification`` with ``{"challenge": ...}`` as JSON, and reads ``application/json`` with
   parameters (``; charset=utf-8``) as JSON;
-- answers Slack at once (200) and lets the assistant work in the background, so that Slack's 3 seconds are
-  never missed;
+- answers Slack at once (200, once the signature is checked and the body read) and does everything else in
+  the background, the dedup record included, so that Slack's 3 seconds are never missed; the price is that a
+  delivery taken while the dedup store is down is lost (logged) rather than retried by Slack;
 - takes each event once, whatever Slack retries: every event id, message, button click and command is recorded
   in a store shared by all Rasa processes (SQL by default, Redis when configured; ``channel_dedup``), and a
   retry is dropped by that record rather than by its ``X-Slack-Retry-Reason`` (:mod:`slack_events`);
@@ -162,7 +163,7 @@ class SlackInput(InputChannel):
             return response.text("", status=401)
         retry = request.headers.get("X-Slack-Retry-Num")
         if retry:
-            # Taken or dropped by the dedup store below, whatever the reason Slack gives.
+            # Taken or dropped by the dedup store (in the background), whatever the reason Slack gives.
             log.info("Slack retry %s (%s)", retry[:8], request.headers.get("X-Slack-Retry-Reason", "")[:40])
         media_type = (request.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         if media_type == "application/json":
@@ -179,7 +180,7 @@ class SlackInput(InputChannel):
         if payload.get("type") == "url_verification":
             return response.json({"challenge": str(payload.get("challenge") or "")})
         incoming = read_event(payload)
-        if incoming is not None and await self._first_sighting(incoming.dedup_keys):
+        if incoming is not None:
             self._in_background(self._answer(incoming, on_new_message))
         return response.text("", status=200)
 
@@ -194,14 +195,12 @@ class SlackInput(InputChannel):
             if payload is None:
                 return response.text("", status=400)
             for incoming in read_interaction(payload):
-                if await self._first_sighting(incoming.dedup_keys):
-                    self._in_background(self._answer(incoming, on_new_message))
+                self._in_background(self._answer(incoming, on_new_message))
             return response.text("", status=200)
         command = read_slash_command(form)
         if command is None:
             return response.text("", status=400)
-        if await self._first_sighting(command.dedup_keys):
-            self._in_background(self._answer_command(command))
+        self._in_background(self._answer_command(command))
         return response.text("", status=200)
 
     async def _first_sighting(self, keys: tuple[str, ...]) -> bool:
@@ -224,7 +223,10 @@ class SlackInput(InputChannel):
             log.error("a Slack message was not answered: %s", type(error).__name__, exc_info=error)
 
     async def _answer(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Run the assistant's turn for ``incoming`` and post what it said to the channel (in the thread)."""
+        """Unless it was taken before, run the assistant's turn for ``incoming`` and post what it said to the
+        channel (in the thread)."""
+        if not await self._first_sighting(incoming.dedup_keys):
+            return
         output = SlackOutput()
         sender = conversation_id(self.signing_secret, incoming.team, incoming.channel, incoming.user)
         await on_new_message(UserMessage(incoming.text, output, sender, input_channel=self.name()))
@@ -237,7 +239,10 @@ class SlackInput(InputChannel):
             log.warning("could not post an answer to Slack (conversation %s): %s", sender, failed.error)
 
     async def _answer_command(self, command: SlashCommand) -> None:
-        """The ephemeral ranked matches for ``/navigator <need>``, posted at the command's response_url."""
+        """Unless it was taken before, the ephemeral ranked matches for ``/navigator <need>``, posted at the
+        command's response_url."""
+        if not await self._first_sighting(command.dedup_keys):
+            return
         hits: list[dict[str, Any]] | None = []
         details: dict[str, dict[str, Any]] = {}
         if command.need.strip():

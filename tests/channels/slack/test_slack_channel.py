@@ -9,6 +9,7 @@ markup a user writes comes back inert; the advisors' slash command answers priva
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import re
@@ -17,6 +18,9 @@ import time
 import pytest
 from slack_events import conversation_id
 
+from support_requests.conversations import TrackerReader
+from support_requests.model import Consent, RequestDraft
+from support_requests.retention import erase_conversations
 from support_requests.store import RequestStore
 from tests.channels.slack import payloads
 from tests.channels.slack.bench_webhook import SLACK_LIMIT_SECONDS, measure
@@ -125,6 +129,36 @@ def test_a_conversation_in_slack_ends_in_one_stored_support_request(user: SlackU
     assert user.user not in logs and user.channel not in logs
     assert user.slack_stack.tracker_events(user.sender)
     assert not any(user.user in json.dumps(event) for _, event in user.slack_stack.tracker_events(user.sender))
+    # Erasable like any other: the request's personal data, then its conversation, found by the pseudonym.
+    with RequestStore.from_url(user.slack_stack.settings.database_url) as store:
+        report = store.erase(email="alex@acme-bio.se")
+        assert report.conversation_ids == (user.sender,)
+        assert erase_conversations(store.engine, user.slack_stack.settings.tracker_db_url, report.conversation_ids)
+    assert user.slack_stack.tracker_events(user.sender) == []
+
+
+def test_refining_contacts_handoff_and_status_work_in_slack(user: SlackUser) -> None:
+    assert user.say("flow cytometry and cell sorting")[0] == "utter_results_intro"
+    assert user.say("only Flemingsberg")[0] == "utter_results_intro_filtered"
+    assert user.click("/show_more")[0] == "utter_results_intro_filtered"
+    assert user.click('/ask_contact{"position": "1"}')[0] == "utter_contact"
+    assert "@example.org" in user.sections()[0]
+    assert user.say("I want to talk to a human") == ["utter_handoff"]
+    reader = TrackerReader(user.slack_stack.settings.tracker_db_url)
+    try:
+        assert user.sender in [c.conversation_id for c in reader.flagged().conversations]
+    finally:
+        reader.close()
+    with RequestStore.from_url(user.slack_stack.settings.database_url) as store:
+        reference = store.create(RequestDraft(
+            company_name="Delta Bio AB", contact_person="Robin Ek", email="robin@delta-bio.se",
+            need_summary="Cryo-EM of a protein complex", entry_ids=["scilifelab-cryo-em-stockholm"],
+            routed_contact="contact-scilifelab-structural-biology", routed_contact_email="s@example.org",
+            channel="rest", conversation_id="elsewhere",
+            consent=Consent(given_at=dt.datetime.now(dt.UTC), notice_version="2026-11")),
+            idempotency_key=f"status-{user.sender}").reference
+    assert user.say(f"what is the status of my request {reference}?") == ["utter_ask_status_email"]
+    assert user.say("<mailto:robin@delta-bio.se|robin@delta-bio.se>") == ["utter_request_status_new"]
 
 
 def test_markup_a_user_writes_comes_back_inert(user: SlackUser) -> None:
