@@ -23,6 +23,7 @@ import yaml
 
 from navigator.channels import channel_credentials, channels_api_token
 from navigator.settings import PROJECT_ROOT, Settings
+from navigator.supervisor import Child, ChildGaveUp, Supervisor
 
 RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 
@@ -33,15 +34,20 @@ class LaunchError(RuntimeError):
 
 @dataclass(frozen=True)
 class Stack:
-    """Addresses of a running assistant."""
+    """Addresses of a running assistant, and the supervisor of its processes."""
 
     rasa_url: str
     service_url: str
     run_dir: Path
-    processes: tuple[subprocess.Popen, ...] = ()
+    supervisor: Supervisor | None = None
+
+    @property
+    def processes(self) -> tuple[subprocess.Popen, ...]:
+        """The current processes: the Navigator service's and the Rasa server's."""
+        return self.supervisor.processes() if self.supervisor else ()
 
     def stopped(self) -> bool:
-        """True when either process has exited."""
+        """True when either process has exited (and has not been started again)."""
         return any(p.poll() is not None for p in self.processes)
 
     @property
@@ -137,27 +143,23 @@ def running(settings: Settings, *, model: Path, rasa_port: int, service_port: in
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     # The website widget connects to Rasa from the browser; without a configured public address, this one.
     env.setdefault("NAVIGATOR_RASA_PUBLIC_URL", f"http://localhost:{rasa_port}")
-    service_log, rasa_log = run_dir / "service.log", run_dir / "rasa.log"
-    processes: list[subprocess.Popen] = []
+    service = Child("the Navigator service", [sys.executable, "-m", "navigator.cli", "serve", "--host", host,
+                                              "--port", str(service_port)],
+                    cwd=PROJECT_ROOT, log=run_dir / "service.log", env=env)
+    rasa_command = [str(RASA), "run", "--model", str(model), "--endpoints", str(endpoints),
+                    "--credentials", str(credentials), "--interface", host, "--port", str(rasa_port), "--cors", "*"]
+    if settings.rasa_api_token:
+        rasa_command += ["--enable-api", "--auth-token", settings.rasa_api_token]
+    rasa = Child("the Rasa server", rasa_command, cwd=PROJECT_ROOT / "bot", log=run_dir / "rasa.log", env=env)
+    supervisor = Supervisor([service, rasa], say=lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        with service_log.open("ab") as out:
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "navigator.cli", "serve", "--host", host, "--port", str(service_port)],
-                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT))
-        rasa_command = [str(RASA), "run", "--model", str(model), "--endpoints", str(endpoints),
-                        "--credentials", str(credentials), "--interface", host, "--port", str(rasa_port),
-                        "--cors", "*"]
-        if settings.rasa_api_token:
-            rasa_command += ["--enable-api", "--auth-token", settings.rasa_api_token]
-        with rasa_log.open("ab") as out:
-            processes.append(subprocess.Popen(rasa_command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                              cwd=PROJECT_ROOT / "bot"))
-        _wait_healthy(f"http://{host}:{service_port}/health", processes[0], "the Navigator service", service_log,
-                      timeout)
-        _wait_healthy(f"http://{host}:{rasa_port}/webhooks/rest/", processes[1], "the Rasa server", rasa_log, timeout)
-        yield Stack(f"http://{host}:{rasa_port}", f"http://{host}:{service_port}", run_dir, tuple(processes))
+        for child in (service, rasa):
+            child.start()
+        _wait_healthy(f"http://{host}:{service_port}/health", service.process, service.name, service.log, timeout)
+        _wait_healthy(f"http://{host}:{rasa_port}/webhooks/rest/", rasa.process, rasa.name, rasa.log, timeout)
+        yield Stack(f"http://{host}:{rasa_port}", f"http://{host}:{service_port}", run_dir, supervisor)
     finally:
-        for process in reversed(processes):
+        for process in reversed(supervisor.processes()):
             _stop(process)
 
 
@@ -184,10 +186,12 @@ def run_forever(settings: Settings, *, model: Path, rasa_port: int, service_port
                   f"  Navigator service: {stack.service_url}/health\n"
                   f"  Logs: {run_dir}\nPress Ctrl-C to stop.", flush=True)
             signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-            while not stack.stopped():
+            while True:
+                stack.supervisor.check()  # a stopped process is started again, a bounded number of times
                 time.sleep(1)
-            print(f"navigator: a process stopped unexpectedly; see the logs in {run_dir}", file=sys.stderr)
-            return 1
+    except ChildGaveUp as exc:
+        print(f"navigator: {exc}; stopping", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
         return 0
