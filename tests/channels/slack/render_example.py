@@ -67,10 +67,9 @@ def _mrkdwn(text: str) -> str:
     for line in text.split("\n"):
         line = re.sub(r"<([^<>]+)>", anchor, line)
         line = re.sub(r"\*([^*\n]+)\*", r"<b>\1</b>", line)
-        if line.startswith("> "):
-            line = f'<span class="quote">{line[2:]}</span>'
-        lines.append(line)
-    return "<br>".join(lines)
+        quote = line.startswith("> ")
+        lines.append(f'<div class="quote">{line[2:]}</div>' if quote else f"<div>{line}</div>")
+    return "".join(lines)
 
 
 def page(bodies: list[dict[str, Any]]) -> str:
@@ -93,7 +92,7 @@ body {{ font: 15px/1.47 -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-se
 .name {{ font-weight: 900; }} .app {{ font-size: 10px; background: #e8e8e8; color: #616061; padding: 1px 3px;
        border-radius: 2px; margin-left: 4px; }} .time {{ color: #616061; font-size: 12px; margin-left: 6px; }}
 .section {{ margin: 4px 0 6px; }} a {{ color: #1264a3; text-decoration: none; }}
-.quote {{ display: block; border-left: 4px solid #ddd; padding-left: 10px; color: #1d1c1d; }}
+.quote {{ border-left: 4px solid #ddd; padding-left: 10px; color: #1d1c1d; }}
 .actions {{ margin: 6px 0 12px; }}
 .button {{ display: inline-block; border: 1px solid #bbb; border-radius: 4px; padding: 3px 12px; margin-right: 8px;
           font-weight: 700; font-size: 13px; }}
