@@ -14,6 +14,7 @@ Compared with Rasa 3.6's own Slack channel, this one:
 - takes each event once, whatever Slack retries: every event id, message, button click and command is recorded
   in a store shared by all Rasa processes (SQL by default, Redis when configured; ``channel_dedup``), and a
   retry is dropped by that record rather than by its ``X-Slack-Retry-Reason`` (:mod:`slack_events`);
+- answers a conversation's messages one after the other, in the order they were delivered;
 - shows the turn as Block Kit, hits with reasons, contacts, links and postback buttons in actions blocks of at
   most five, everything from users and the catalogue escaped (:mod:`slack_blocks`), answering in the user's
   thread;
@@ -48,6 +49,7 @@ from slack_events import (
     Incoming,
     SlashCommand,
     conversation_id,
+    first_delivery,
     read_event,
     read_interaction,
     read_slash_command,
@@ -122,6 +124,7 @@ class SlackInput(InputChannel):
         self.client = SlackWebClient(api_url or DEFAULT_API_URL, bot_token)
         self.catalogue = NavigatorCatalogue(navigator_url, navigator_token)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._latest: dict[str, asyncio.Task[None]] = {}
 
     def get_output_channel(self) -> OutputChannel | None:
         return None  # answers go to the channel and thread of the message, known only while handling it
@@ -181,7 +184,7 @@ class SlackInput(InputChannel):
             return response.json({"challenge": str(payload.get("challenge") or "")})
         incoming = read_event(payload)
         if incoming is not None:
-            self._in_background(self._answer(incoming, on_new_message))
+            self._queue(incoming, on_new_message)
         return response.text("", status=200)
 
     async def _receive_form(self, body: bytes, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -195,7 +198,7 @@ class SlackInput(InputChannel):
             if payload is None:
                 return response.text("", status=400)
             for incoming in read_interaction(payload):
-                self._in_background(self._answer(incoming, on_new_message))
+                self._queue(incoming, on_new_message)
             return response.text("", status=200)
         command = read_slash_command(form)
         if command is None:
@@ -204,17 +207,29 @@ class SlackInput(InputChannel):
         return response.text("", status=200)
 
     async def _first_sighting(self, keys: tuple[str, ...]) -> bool:
-        """Record every key; True when none was seen before (all are recorded, so that a mention in a direct
-        message, delivered as two events, marks both events and the message)."""
+        """Whether to answer the delivery with these dedup keys (:func:`slack_events.first_delivery`)."""
         if self._seen is None:
             self._seen = open_seen_events(self._dedup_url, self._redis_url)
-        seen = [await self._seen.first_sighting(key) for key in keys]
-        return all(seen)
+        return await first_delivery(self._seen, keys)
 
-    def _in_background(self, work: Awaitable[None]) -> None:
+    def _queue(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Answer ``incoming`` in the background, after the conversation's previous message (in the order Slack
+        delivered them: the turns of a form must not overtake each other)."""
+        sender = conversation_id(self.signing_secret, incoming.team, incoming.channel, incoming.user)
+        task = self._in_background(self._answer(incoming, sender, self._latest.get(sender), on_new_message))
+        self._latest[sender] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._latest.get(sender) is done:
+                del self._latest[sender]
+
+        task.add_done_callback(forget)
+
+    def _in_background(self, work: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -222,13 +237,17 @@ class SlackInput(InputChannel):
             error = task.exception()
             log.error("a Slack message was not answered: %s", type(error).__name__, exc_info=error)
 
-    async def _answer(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Unless it was taken before, run the assistant's turn for ``incoming`` and post what it said to the
-        channel (in the thread)."""
-        if not await self._first_sighting(incoming.dedup_keys):
+    async def _answer(self, incoming: Incoming, sender: str, previous: asyncio.Task[None] | None,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Unless it was taken before, run the assistant's turn for ``incoming`` as conversation ``sender`` once
+        ``previous`` (its last message's answer) is done, and post what it said to the channel (in the thread)."""
+        taken = await self._first_sighting(incoming.dedup_keys)
+        if previous is not None:
+            # Even a dropped repeat waits, so that the conversation's next message cannot overtake the previous.
+            await asyncio.wait([previous])
+        if not taken:
             return
         output = SlackOutput()
-        sender = conversation_id(self.signing_secret, incoming.team, incoming.channel, incoming.user)
         await on_new_message(UserMessage(incoming.text, output, sender, input_channel=self.name()))
         hits = search_hits(output.messages)
         details = await self.catalogue.entries(str(hit.get("id")) for hit in hits) if hits else {}

@@ -26,7 +26,7 @@ import hmac
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from slack_blocks import POSTBACK_ACTION
 from slack_markup import plain_text
@@ -44,7 +44,8 @@ class Incoming:
         text: what the user said, as plain text (the bot's mention removed), or the clicked button's payload.
         team, channel, user: Slack's ids (personal data: never logged).
         thread_ts: the thread to answer in, or ``None`` to answer in the channel.
-        dedup_keys: keys that must all be seen for the first time for the message to be taken.
+        dedup_keys: the keys that decide whether this delivery is answered (see :func:`first_delivery`): the
+            event's and then the message's.
     """
 
     text: str
@@ -65,6 +66,27 @@ class SlashCommand:
     user: str
     response_url: str
     dedup_keys: tuple[str, ...]
+
+
+class SeenKeys(Protocol):
+    """The part of ``channel_dedup.SeenEvents`` this module needs."""
+
+    async def first_sighting(self, key: str) -> bool: ...
+
+
+async def first_delivery(seen: SeenKeys, keys: tuple[str, ...]) -> bool:
+    """Whether this delivery is the one to answer: True when each of ``keys`` is seen for the first time, looked at
+    in order and only while the earlier ones were new.
+
+    The order makes concurrent deliveries safe. Of several deliveries of one event (Slack's retries), only the
+    first to record the event's key goes on to the message key; of the two events of a mention in a direct message
+    (each new by its own id), only the first to record the message key is answered. Recording every key instead
+    would let two deliveries each win one key and both be dropped.
+    """
+    for key in keys:
+        if not await seen.first_sighting(key):
+            return False
+    return True
 
 
 def conversation_id(key: str, team: str, channel: str, user: str) -> str:

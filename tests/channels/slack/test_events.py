@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 from urllib.parse import parse_qs
 
 import pytest
+from channel_dedup import MemorySeenEvents
 from slack_events import (
     conversation_id,
+    first_delivery,
     read_event,
     read_interaction,
     read_slash_command,
@@ -89,3 +93,31 @@ def test_the_conversation_is_a_stable_pseudonym_per_user_and_channel() -> None:
     assert alice.startswith("slack-") and len(alice) == 38 and "U0ALICE" not in alice
     assert alice != conversation_id(SECRET, TEAM, "C0GENERAL", "U0ALICE")
     assert alice != conversation_id("other-secret", TEAM, "D0ALICE", "U0ALICE")
+
+
+class InterleavingSeen:
+    """The shared store (channel_dedup.MemorySeenEvents) with a random pause before each look, so that
+    concurrent deliveries interleave in every order."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.store = MemorySeenEvents()
+        self.rng = rng
+
+    async def first_sighting(self, key: str) -> bool:
+        for _ in range(self.rng.randrange(4)):
+            await asyncio.sleep(0)
+        return await self.store.first_sighting(key)
+
+
+@pytest.mark.parametrize("seed", range(50))
+async def test_of_concurrent_deliveries_exactly_one_is_answered(seed: int) -> None:
+    seen = InterleavingSeen(random.Random(seed))
+    retries = [read_event(event(event_id="EvR")) for _ in range(5)]
+    mention = f"<@{BOT_USER}> hi"
+    both = [read_event(event(event_id=f"EvM{n}", ts="9.0", kind=kind, text=mention))
+            for n, kind in enumerate(["message", "app_mention", "message", "app_mention"])]
+    deliveries = [(0, incoming) for incoming in retries] + [(1, incoming) for incoming in both]
+    random.Random(seed).shuffle(deliveries)
+    taken = await asyncio.gather(*(first_delivery(seen, incoming.dedup_keys) for _, incoming in deliveries))
+    answered = [group for (group, _), first in zip(deliveries, taken) if first]
+    assert sorted(answered) == [0, 1]

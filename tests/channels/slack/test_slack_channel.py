@@ -161,6 +161,24 @@ def test_refining_contacts_handoff_and_status_work_in_slack(user: SlackUser) -> 
     assert user.say("<mailto:robin@delta-bio.se|robin@delta-bio.se>") == ["utter_request_status_new"]
 
 
+def test_messages_sent_at_once_are_answered_in_the_order_slack_delivered_them(user: SlackUser) -> None:
+    assert user.say("I want to open a support request") == ["utter_ask_company_name"]
+    for number, text in enumerate(["Acme Bio AB", "Alex Doe", "alex@acme-bio.se"], start=1):
+        body = payloads.event_body(text, event_id=f"EvORDER{number}", user=user.user, channel=user.channel,
+                                   ts=f"1700000500.{number:06d}")
+        assert user.deliver(body) == 200
+    deadline = time.monotonic() + 180
+    while len(user.posts()) < user.seen + 3:
+        assert time.monotonic() < deadline, "not every message was answered"
+        time.sleep(0.1)
+    time.sleep(1.0)
+    answers = user.posts()[user.seen:]
+    names = [user.name_of(b) for call in answers for b in call.body["blocks"] if b["type"] == "section"]
+    assert names == ["utter_ask_contact_person", "utter_ask_email", "utter_ask_phone"]
+    said = [event["text"] for kind, event in user.slack_stack.tracker_events(user.sender) if kind == "user"]
+    assert said[-3:] == ["Acme Bio AB", "Alex Doe", "alex@acme-bio.se"]
+
+
 def test_markup_a_user_writes_comes_back_inert(user: SlackUser) -> None:
     # What Slack delivers when a user types these characters: "&", "<" and ">" escaped.
     user.say("&lt;!channel&gt; &lt;https://evil.example|click&gt; R&amp;D GMP manufacturing of a viral vector")
