@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from navigator.channels import channel_credentials, channels_api_token
 from navigator.settings import PROJECT_ROOT, Settings
 
 RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -55,7 +56,8 @@ def free_port() -> int:
 
 
 def write_rasa_config(settings: Settings, run_dir: Path, service_port: int) -> tuple[Path, Path]:
-    """Rasa's endpoints.yml and credentials.yml for this run. Returns their paths."""
+    """Rasa's endpoints.yml and credentials.yml for this run (with Slack and Teams when their settings are present).
+    Returns their paths."""
     run_dir.mkdir(parents=True, exist_ok=True)
     endpoints = {
         # Selective domain: the domain goes only to the actions that need it, not with every call.
@@ -68,6 +70,9 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int) -> t
         "webchat_channel.WebchatInput": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                                          "session_persistence": True},
     }
+    if settings.slack_enabled or settings.teams_enabled:
+        token = channels_api_token(settings, settings.session_key_file.parent / "channels.token")
+        credentials.update(channel_credentials(settings, f"http://127.0.0.1:{service_port}", token))
     endpoints_path, credentials_path = run_dir / "endpoints.yml", run_dir / "credentials.yml"
     endpoints_path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
     credentials_path.write_text(yaml.safe_dump(credentials), encoding="utf-8")

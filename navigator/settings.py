@@ -39,6 +39,8 @@ class Settings:
         smtp_user: NAVIGATOR_SMTP_USER, log in as this user when not empty (with NAVIGATOR_SMTP_PASSWORD).
         smtp_password: NAVIGATOR_SMTP_PASSWORD.
         smtp_starttls: NAVIGATOR_SMTP_STARTTLS, ``true`` to upgrade the connection with STARTTLS.
+        smtp_cafile: NAVIGATOR_SMTP_CAFILE, a PEM file of further certificate authorities to trust for the mail
+            server's certificate (a relay with a private CA); it adds trust, it never turns verification off.
         mail_from: NAVIGATOR_MAIL_FROM, the sender of notification emails.
         advisors_email: NAVIGATOR_ADVISORS_EMAIL, the advisors' shared mailbox.
         webhook_url: NAVIGATOR_WEBHOOK_URL, a CRM endpoint notified of new requests (empty: none).
@@ -60,6 +62,26 @@ class Settings:
         session_max_age_minutes: NAVIGATOR_SESSION_MAX_AGE_MINUTES, how long an advisor stays signed in.
         signin_max_failures: NAVIGATOR_SIGNIN_MAX_FAILURES, failed sign-ins in a row that lock an account.
         signin_lockout_minutes: NAVIGATOR_SIGNIN_LOCKOUT_MINUTES, how long a locked account stays locked.
+        redis_url: NAVIGATOR_REDIS_URL, a Redis server (``redis://HOST:PORT/DB``) that the Slack and Teams channels
+            share to take each platform event once; empty: they share Rasa's tracker database instead.
+        slack_signing_secret: NAVIGATOR_SLACK_SIGNING_SECRET, the Slack app's signing secret; with the bot token
+            it turns the Slack channel on.
+        slack_bot_token: NAVIGATOR_SLACK_BOT_TOKEN, the Slack app's bot token (``xoxb-…``).
+        slack_api_url: NAVIGATOR_SLACK_API_URL, Slack's Web API (another address only for tests).
+        slack_advisors_channel: NAVIGATOR_SLACK_ADVISORS_CHANNEL, a channel id where handoffs to an advisor are
+            announced (empty: none).
+        teams_app_id: NAVIGATOR_TEAMS_APP_ID, the Azure bot's app id; with the password it turns Teams on.
+        teams_app_password: NAVIGATOR_TEAMS_APP_PASSWORD, the app's client secret.
+        teams_tenant_id: NAVIGATOR_TEAMS_TENANT_ID, the Microsoft Entra tenant of a single-tenant bot (needed with
+            Teams; ``botframework.com`` for an old multi-tenant bot).
+        teams_openid_url: NAVIGATOR_TEAMS_OPENID_URL, the Bot Framework's OpenID metadata (inbound token keys).
+        teams_token_url: NAVIGATOR_TEAMS_TOKEN_URL, where the bot gets its outbound token; ``{tenant}`` is replaced
+            by the tenant id.
+        teams_service_url_hosts: NAVIGATOR_TEAMS_SERVICE_URL_HOSTS, comma-separated host names (``*.`` for a
+            domain's subdomains) that replies and the bot's token may be sent to.
+        channels_api_token: NAVIGATOR_CHANNELS_API_TOKEN, a ``reader`` API token with which the Slack and Teams
+            channels search the catalogue for advisors; empty: ``navigator run`` makes one and keeps it in
+            ``var/channels.token``.
     """
 
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -76,6 +98,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = False
+    smtp_cafile: Path | None = None
     mail_from: str = "navigator@example.org"
     advisors_email: str = "advisors@example.org"
     webhook_url: str = ""
@@ -91,6 +114,18 @@ class Settings:
     session_max_age_minutes: int = 480
     signin_max_failures: int = 5
     signin_lockout_minutes: int = 15
+    redis_url: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_bot_token: str = field(default="", repr=False)
+    slack_api_url: str = "https://slack.com/api"
+    slack_advisors_channel: str = ""
+    teams_app_id: str = ""
+    teams_app_password: str = field(default="", repr=False)
+    teams_tenant_id: str = ""
+    teams_openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    teams_token_url: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+    teams_service_url_hosts: tuple[str, ...] = ("smba.trafficmanager.net", "*.botframework.com")
+    channels_api_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -117,6 +152,7 @@ class Settings:
             smtp_user=env.get("NAVIGATOR_SMTP_USER", "").strip(),
             smtp_password=env.get("NAVIGATOR_SMTP_PASSWORD", ""),
             smtp_starttls=_bool(env, "NAVIGATOR_SMTP_STARTTLS", defaults.smtp_starttls),
+            smtp_cafile=_readable_file(env, "NAVIGATOR_SMTP_CAFILE"),
             mail_from=_email(env, "NAVIGATOR_MAIL_FROM", defaults.mail_from),
             advisors_email=_email(env, "NAVIGATOR_ADVISORS_EMAIL", defaults.advisors_email),
             webhook_url=_http_url(env, "NAVIGATOR_WEBHOOK_URL"),
@@ -136,7 +172,30 @@ class Settings:
                                      minimum=1, maximum=100),
             signin_lockout_minutes=_int(env, "NAVIGATOR_SIGNIN_LOCKOUT_MINUTES", defaults.signin_lockout_minutes,
                                         minimum=1, maximum=24 * 60),
+            redis_url=_redis_url(env, "NAVIGATOR_REDIS_URL"),
+            slack_signing_secret=_paired(env, "NAVIGATOR_SLACK_SIGNING_SECRET", "NAVIGATOR_SLACK_BOT_TOKEN"),
+            slack_bot_token=_paired(env, "NAVIGATOR_SLACK_BOT_TOKEN", "NAVIGATOR_SLACK_SIGNING_SECRET"),
+            slack_api_url=_http_url(env, "NAVIGATOR_SLACK_API_URL").rstrip("/") or defaults.slack_api_url,
+            slack_advisors_channel=_slack_channel_id(env, "NAVIGATOR_SLACK_ADVISORS_CHANNEL"),
+            teams_app_id=_paired(env, "NAVIGATOR_TEAMS_APP_ID", "NAVIGATOR_TEAMS_APP_PASSWORD"),
+            teams_app_password=_paired(env, "NAVIGATOR_TEAMS_APP_PASSWORD", "NAVIGATOR_TEAMS_APP_ID"),
+            teams_tenant_id=_teams_tenant(env),
+            teams_openid_url=_http_url(env, "NAVIGATOR_TEAMS_OPENID_URL") or defaults.teams_openid_url,
+            teams_token_url=_http_url(env, "NAVIGATOR_TEAMS_TOKEN_URL") or defaults.teams_token_url,
+            teams_service_url_hosts=_host_list(env, "NAVIGATOR_TEAMS_SERVICE_URL_HOSTS",
+                                               defaults.teams_service_url_hosts),
+            channels_api_token=env.get("NAVIGATOR_CHANNELS_API_TOKEN", "").strip(),
         )
+
+    @property
+    def slack_enabled(self) -> bool:
+        """The Slack channel is on: its signing secret and bot token are set."""
+        return bool(self.slack_signing_secret and self.slack_bot_token)
+
+    @property
+    def teams_enabled(self) -> bool:
+        """The Teams channel is on: its app id and password are set."""
+        return bool(self.teams_app_id and self.teams_app_password)
 
     @property
     def build_options(self) -> BuildOptions:
@@ -216,3 +275,58 @@ def _database_url(env: Mapping[str, str], name: str, default: str) -> str:
     if scheme not in ("sqlite", "postgresql+psycopg"):
         raise SettingsError(f"{name} must use sqlite:// or postgresql+psycopg://, got '{scheme}://'")
     return value
+
+
+def _paired(env: Mapping[str, str], name: str, partner: str) -> str:
+    """A setting that is useless without its partner (a secret and the id or token that goes with it)."""
+    value = env.get(name, "").strip()
+    if value and not env.get(partner, "").strip():
+        raise SettingsError(f"{partner} must be set when {name} is: the channel needs both")
+    return value
+
+
+def _redis_url(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not re.match(r"^rediss?://[^\s/]+", value):
+        raise SettingsError(f"{name} must be a Redis URL such as redis://127.0.0.1:6379/0, got '{value}'")
+    return value
+
+
+def _slack_channel_id(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not re.fullmatch(r"[CG][A-Z0-9]{6,}", value):
+        raise SettingsError(f"{name} must be a Slack channel id such as C0123456789 (in Slack: the channel's "
+                            f"details, at the bottom), got '{value}'")
+    return value
+
+
+def _teams_tenant(env: Mapping[str, str]) -> str:
+    value = env.get("NAVIGATOR_TEAMS_TENANT_ID", "").strip()
+    if env.get("NAVIGATOR_TEAMS_APP_ID", "").strip() and not value:
+        raise SettingsError("NAVIGATOR_TEAMS_TENANT_ID must be set with NAVIGATOR_TEAMS_APP_ID: the Directory "
+                            "(tenant) ID of the bot's app registration, or botframework.com for a multi-tenant bot")
+    if value and not re.fullmatch(r"[A-Za-z0-9.-]+", value):
+        raise SettingsError(f"NAVIGATOR_TEAMS_TENANT_ID must be a tenant id (a GUID) or domain, got '{value}'")
+    return value
+
+
+def _host_list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    hosts = tuple(h.strip().lower() for h in value.split(",") if h.strip())
+    for host in hosts:
+        if not re.fullmatch(r"(\*\.)?[a-z0-9.-]+", host):
+            raise SettingsError(f"{name} must list host names separated by commas (such as "
+                                f"smba.trafficmanager.net,*.botframework.com), got '{host}'")
+    return hosts
+
+
+def _readable_file(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise SettingsError(f"{name} must name a readable file, got '{value}'")
+    return path

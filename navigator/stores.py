@@ -30,7 +30,8 @@ def outbox_worker(settings: Settings, store: RequestStore) -> OutboxWorker:
     if settings.smtp_host:
         deliverers.append(SmtpMailer(SmtpSettings(
             host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
-            starttls=settings.smtp_starttls, user=settings.smtp_user, password=settings.smtp_password)))
+            starttls=settings.smtp_starttls, cafile=str(settings.smtp_cafile or ""), user=settings.smtp_user,
+            password=settings.smtp_password)))
     if settings.webhook_url:
         deliverers.append(WebhookSender(settings.webhook_secret))
     return OutboxWorker(store.outbox, deliverers)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # the Rasa servers the e2e tests start send nothing out
+# The bot's own modules run inside the Rasa server, imported by bare name from bot/; those that import neither
+# Rasa nor Sanic (signing, rendering, deduplication) are tested here the same way.
+sys.path.append(str(Path(__file__).resolve().parent.parent / "bot"))
 
 from index.build import build_index  # noqa: E402
 from index.catalogue import load_catalogue  # noqa: E402

@@ -28,3 +28,12 @@ def test_environment_overrides() -> None:
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_the_smtp_authority_file_must_be_readable(tmp_path: Path) -> None:
+    assert Settings.from_env({}).smtp_cafile is None
+    pem = tmp_path / "relay-ca.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert Settings.from_env({"NAVIGATOR_SMTP_CAFILE": str(pem)}).smtp_cafile == pem
+    with pytest.raises(SettingsError, match="NAVIGATOR_SMTP_CAFILE"):
+        Settings.from_env({"NAVIGATOR_SMTP_CAFILE": str(tmp_path / "missing.pem")})

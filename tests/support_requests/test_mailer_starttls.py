@@ -153,3 +153,22 @@ async def test_trusting_another_authority_is_not_enough(starttls_server, tmp_pat
         await mailer(starttls_server.port, starttls=True, cafile=str(other.ca)).deliver(outbox_message())
     assert str(refused.value) == "SSLCertVerificationError"
     assert starttls_server.handler.messages == []
+
+
+async def test_the_settings_private_authority_reaches_the_delivery_worker(starttls_server, certificates,
+                                                                            tmp_path) -> None:
+    from navigator.settings import Settings
+    from navigator.stores import open_request_store, outbox_worker
+
+    settings = Settings.from_env({
+        "NAVIGATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'requests.db'}", "NAVIGATOR_SMTP_HOST": "127.0.0.1",
+        "NAVIGATOR_SMTP_PORT": str(starttls_server.port), "NAVIGATOR_SMTP_STARTTLS": "true",
+        "NAVIGATOR_SMTP_CAFILE": str(certificates.ca), "NAVIGATOR_SMTP_USER": "nav",
+        "NAVIGATOR_SMTP_PASSWORD": "s3cret", "NAVIGATOR_MAIL_FROM": "navigator@navigator.example.org"})
+    store = open_request_store(settings)
+    try:
+        await outbox_worker(settings, store).deliverers["email"].deliver(outbox_message())
+    finally:
+        store.close()
+    assert starttls_server.handler.over_tls == [True]
+    assert [m["To"] for m in starttls_server.handler.messages] == ["vecura@facility.example.org"]
