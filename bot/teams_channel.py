@@ -28,38 +28,17 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import channel_dedup
-import teams_activity
-from rasa.core.channels.channel import (
-    CollectingOutputChannel,
-    InputChannel,
-    OutputChannel,
-    UserMessage,
-)
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from teams_auth import (
-    DEFAULT_OPENID_URL,
-    DEFAULT_SERVICE_URL_HOSTS,
-    BotConnectorAuthenticator,
-    KeySet,
-    ServiceUrlPolicy,
-    TeamsAuthError,
-)
-from teams_connector import (
-    DEFAULT_TOKEN_URL,
-    ConnectorClient,
-    ConnectorError,
-    token_url_for,
-)
-from teams_extension import (
-    INVOKE_NAME,
-    CatalogueSearch,
-    CatalogueUnavailable,
-    query_text,
-    result_response,
-)
+
+import channel_dedup
+import teams_activity
+from teams_auth import (DEFAULT_OPENID_URL, DEFAULT_SERVICE_URL_HOSTS, BotConnectorAuthenticator, KeySet,
+                        ServiceUrlPolicy, TeamsAuthError)
+from teams_connector import DEFAULT_TOKEN_URL, ConnectorClient, ConnectorError, token_url_for
+from teams_extension import INVOKE_NAME, CatalogueSearch, CatalogueUnavailable, query_text, result_response
 
 logger = logging.getLogger(__name__)
 

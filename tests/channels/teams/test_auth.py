@@ -6,14 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import teams_auth
-from teams_auth import (
-    BotConnectorAuthenticator,
-    KeySet,
-    ServiceUrlPolicy,
-    TeamsAuthError,
-)
 
+import teams_auth
+from teams_auth import BotConnectorAuthenticator, KeySet, ServiceUrlPolicy, TeamsAuthError
 from tests.channels.teams.fakes import APP_ID, SigningKeys, message
 from tests.channels.teams.forgeries import FORGERIES, Forgery
 
