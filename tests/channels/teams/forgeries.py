@@ -105,7 +105,7 @@ FORGERIES: tuple[Forgery, ...] = (
     Forgery("no Authorization header", 401, lambda k, u, n: (None, message(u))),
     Forgery("Basic scheme", 401, lambda k, u, n: (f"Basic {k.token(u, now=n)}", message(u))),
     Forgery("token without a scheme", 401, lambda k, u, n: (k.token(u, now=n), message(u))),
-    Forgery("Bearer with no token", 401, lambda k, u, n: ("Bearer ", message(u))),
+    Forgery("Bearer with no token", 401, lambda k, u, n: ("Bearer", message(u))),
     Forgery("malformed token", 401, lambda k, u, n: ("Bearer not.a.jwt", message(u))),
     Forgery("random bytes", 401, lambda k, u, n: ("Bearer " + "A" * 300, message(u))),
     Forgery("wrong iss", 401, lambda k, u, n: _signed(k, u, n, iss="https://sts.windows.net/evil/")),

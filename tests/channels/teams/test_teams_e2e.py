@@ -7,6 +7,7 @@ the fakes' addresses and ``127.0.0.1`` added to the allow-list of serviceUrl hos
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -116,8 +117,9 @@ def test_markup_in_user_text_comes_back_inert(teams: TeamsStack) -> None:
     chat = TeamsChat(teams)
     replies = chat.say("**GMP** manufacturing [click](https://evil.example) {{DATE(2017-02-14T06:08:39Z, SHORT)}}")
     assert replies and all(r.get("textFormat") == "plain" for r in replies if r.get("text"))
-    assert "{{" not in str(replies)
-    assert "TextBlock" not in str(replies)
+    shown = json.dumps(replies)
+    assert "{{" not in shown
+    assert '"type": "TextBlock"' not in shown  # every card text is a TextRun, which is never Markdown
 
 
 def test_only_adding_the_bot_itself_greets(teams: TeamsStack, names: ResponseNames) -> None:
