@@ -86,6 +86,7 @@ class Recorded:
     path: str
     activity: dict[str, Any]
     authorization: str
+    received: float = field(default_factory=time.monotonic)
 
 
 class FakeMicrosoft:
