@@ -152,14 +152,33 @@ class TeamsInput(InputChannel):
                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         collector = CollectingOutputChannel()
         await on_new_message(UserMessage(wanted.text, collector, wanted.sender_id, input_channel=self.name()))
+        messages = await self._with_contacts(collector.messages)
         skeleton = teams_activity.reply_skeleton(activity)
         reply_to = activity.get("id") if isinstance(activity.get("id"), str) else None
         try:
-            for body in teams_activity.turn_activities(collector.messages):
+            for body in teams_activity.turn_activities(messages):
                 await self.connector.send(activity["serviceUrl"], activity["conversation"]["id"],
                                           {**skeleton, **body}, reply_to)
         except ConnectorError as error:
             logger.warning("A Teams reply was not delivered: %s", error)
+
+    async def _with_contacts(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The turn's messages with the contacts of search results looked up, so that each hit card shows whom to
+        contact; unchanged when the catalogue cannot be asked."""
+        if self.search is None:
+            return messages
+        out = []
+        for message in messages:
+            custom = message.get("custom")
+            if isinstance(custom, dict) and custom.get("type") == "search_results" and isinstance(
+                    custom.get("hits"), list):
+                try:
+                    custom = {**custom, "hits": await self.search.with_contacts(custom["hits"])}
+                except CatalogueUnavailable as error:
+                    logger.warning("Search results are shown without contacts: %s", error)
+                message = {**message, "custom": custom}
+            out.append(message)
+        return out
 
     async def _invoke(self, activity: Mapping[str, Any]) -> HTTPResponse:
         if activity.get("name") != INVOKE_NAME or self.search is None:

@@ -92,7 +92,15 @@ class CatalogueSearch:
             CatalogueUnavailable: the service did not answer.
         """
         body = await self._get("/api/search", {"q": text, "limit": str(limit)})
-        hits = [h for h in (body or {}).get("hits", []) if isinstance(h, dict)]
+        return await self.with_contacts([h for h in (body or {}).get("hits", []) if isinstance(h, dict)])
+
+    async def with_contacts(self, hits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """``hits`` with each ``contact`` given as an entry id replaced by that entry's name, role, organisation
+        and email (``None`` when the entry is not found); other contacts are kept as they are.
+
+        Raises:
+            CatalogueUnavailable: the service did not answer.
+        """
         contact_ids = sorted({h["contact"] for h in hits if isinstance(h.get("contact"), str)})
         details = await asyncio.gather(*(self._get(f"/api/entries/{quote(cid, safe='')}") for cid in contact_ids))
         contacts = {cid: _contact_details(entry) for cid, entry in zip(contact_ids, details)}

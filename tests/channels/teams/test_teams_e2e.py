@@ -96,6 +96,7 @@ def test_a_full_conversation_over_teams_stores_one_support_request_recorded_as_t
     assert named(names, replies) == ["utter_results_intro", "cards:3", "utter_results_options"]
     carousel = replies[1]["attachments"]
     assert all(card["content"]["actions"][0]["type"] == "Action.Submit" for card in carousel)
+    assert "Contact: " in json.dumps(carousel[0]["content"])  # the contact, looked up through the API
     details = carousel[0]["content"]["actions"][0]["data"]["payload"]
     assert named(names, chat.submit(details))[0] in ("utter_details", "utter_programme_details")
     assert named(names, chat.submit("/request_support")) == ["utter_ask_company_name"]
