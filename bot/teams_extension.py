@@ -103,7 +103,7 @@ class CatalogueSearch:
         """
         contact_ids = sorted({h["contact"] for h in hits if isinstance(h.get("contact"), str)})
         details = await asyncio.gather(*(self._get(f"/api/entries/{quote(cid, safe='')}") for cid in contact_ids))
-        contacts = {cid: _contact_details(entry) for cid, entry in zip(contact_ids, details)}
+        contacts = {cid: _contact_details(entry) for cid, entry in zip(contact_ids, details, strict=True)}
         return [{**hit, "contact": contacts.get(hit["contact"]) if isinstance(hit.get("contact"), str)
                  else hit.get("contact")} for hit in hits]
 

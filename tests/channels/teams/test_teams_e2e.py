@@ -51,7 +51,7 @@ def test_forged_requests_are_refused_with_no_reply_and_no_tracker_event(teams: T
     control = TeamsChat(teams)
     assert control.say("hello")  # the channel answers genuine messages meanwhile
     time.sleep(1.0)
-    for (chat, activity), forgery in zip(chats, FORGERIES):
+    for (chat, activity), forgery in zip(chats, FORGERIES, strict=True):
         assert chat.replies_to(activity["id"]) == [], forgery.name
         assert teams.tracker_events(chat.sender_id) == [], forgery.name
     conversations = {chat.conversation for chat, _ in chats}
