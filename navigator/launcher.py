@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,8 +24,11 @@ import yaml
 
 from navigator.channels import channel_credentials, channels_api_token
 from navigator.settings import PROJECT_ROOT, Settings
+from navigator.supervisor import Child, ChildGaveUp, Supervisor
 
 RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+RELAY_NAME = "navigator_actions"  # bot/action_relay.py's channel name: its route is /webhooks/navigator_actions/
+RELAY_SECRET_HEADER = "X-Navigator-Relay"
 
 
 class LaunchError(RuntimeError):
@@ -33,15 +37,20 @@ class LaunchError(RuntimeError):
 
 @dataclass(frozen=True)
 class Stack:
-    """Addresses of a running assistant."""
+    """Addresses of a running assistant, and the supervisor of its processes."""
 
     rasa_url: str
     service_url: str
     run_dir: Path
-    processes: tuple[subprocess.Popen, ...] = ()
+    supervisor: Supervisor | None = None
+
+    @property
+    def processes(self) -> tuple[subprocess.Popen, ...]:
+        """The current processes: the Navigator service's and the Rasa server's."""
+        return self.supervisor.processes() if self.supervisor else ()
 
     def stopped(self) -> bool:
-        """True when either process has exited."""
+        """True when either process has exited (and has not been started again)."""
         return any(p.poll() is not None for p in self.processes)
 
     @property
@@ -55,13 +64,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_rasa_config(settings: Settings, run_dir: Path, service_port: int) -> tuple[Path, Path]:
-    """Rasa's endpoints.yml and credentials.yml for this run (with Slack and Teams when their settings are present).
-    Returns their paths."""
+def write_rasa_config(settings: Settings, run_dir: Path, service_port: int, rasa_port: int) -> tuple[Path, Path]:
+    """Rasa's endpoints.yml and credentials.yml for this run (with Slack and Teams when their settings are present),
+    readable by their owner only (they hold secrets). Returns their paths."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    relay_secret = secrets.token_urlsafe(32)
     endpoints = {
-        # Selective domain: the domain goes only to the actions that need it, not with every call.
-        "action_endpoint": {"url": f"http://127.0.0.1:{service_port}/webhook", "enable_selective_domain": True},
+        # Rasa calls the actions through the relay in its own server (bot/action_relay.py), which apologises when
+        # the Navigator service cannot be reached. Selective domain: the domain goes only to the actions that
+        # need it, not with every call.
+        "action_endpoint": {"url": f"http://127.0.0.1:{rasa_port}/webhooks/{RELAY_NAME}/webhook",
+                            "headers": {RELAY_SECRET_HEADER: relay_secret}, "enable_selective_domain": True},
         "tracker_store": tracker_store_config(settings.tracker_db_url),
     }
     credentials = {
@@ -69,14 +82,23 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int) -> t
         # Rasa's socket.io channel with an output the website widget can show (bot/webchat_channel.py).
         "webchat_channel.WebchatInput": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                                          "session_persistence": True},
+        "action_relay.ActionRelayInput": {"service_url": f"http://127.0.0.1:{service_port}/webhook",
+                                          "secret": relay_secret, "advisors_email": settings.advisors_email},
     }
     if settings.slack_enabled or settings.teams_enabled:
         token = channels_api_token(settings, settings.session_key_file.parent / "channels.token")
         credentials.update(channel_credentials(settings, f"http://127.0.0.1:{service_port}", token))
     endpoints_path, credentials_path = run_dir / "endpoints.yml", run_dir / "credentials.yml"
-    endpoints_path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-    credentials_path.write_text(yaml.safe_dump(credentials), encoding="utf-8")
+    for path, content in ((endpoints_path, endpoints), (credentials_path, credentials)):
+        _write_private(path, yaml.safe_dump(content))
     return endpoints_path, credentials_path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable and writable by its owner only."""
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def tracker_store_config(url: str) -> dict[str, object]:
@@ -133,31 +155,27 @@ def running(settings: Settings, *, model: Path, rasa_port: int, service_port: in
     """
     if not model.exists():
         raise LaunchError(f"no trained Rasa model at {model}; run 'make model' (or 'make run', which trains it)")
-    endpoints, credentials = write_rasa_config(settings, run_dir, service_port)
+    endpoints, credentials = write_rasa_config(settings, run_dir, service_port, rasa_port)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     # The website widget connects to Rasa from the browser; without a configured public address, this one.
     env.setdefault("NAVIGATOR_RASA_PUBLIC_URL", f"http://localhost:{rasa_port}")
-    service_log, rasa_log = run_dir / "service.log", run_dir / "rasa.log"
-    processes: list[subprocess.Popen] = []
+    service = Child("the Navigator service", [sys.executable, "-m", "navigator.cli", "serve", "--host", host,
+                                              "--port", str(service_port)],
+                    cwd=PROJECT_ROOT, log=run_dir / "service.log", env=env)
+    rasa_command = [str(RASA), "run", "--model", str(model), "--endpoints", str(endpoints),
+                    "--credentials", str(credentials), "--interface", host, "--port", str(rasa_port), "--cors", "*"]
+    if settings.rasa_api_token:
+        rasa_command += ["--enable-api", "--auth-token", settings.rasa_api_token]
+    rasa = Child("the Rasa server", rasa_command, cwd=PROJECT_ROOT / "bot", log=run_dir / "rasa.log", env=env)
+    supervisor = Supervisor([service, rasa], say=lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        with service_log.open("ab") as out:
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "navigator.cli", "serve", "--host", host, "--port", str(service_port)],
-                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT))
-        rasa_command = [str(RASA), "run", "--model", str(model), "--endpoints", str(endpoints),
-                        "--credentials", str(credentials), "--interface", host, "--port", str(rasa_port),
-                        "--cors", "*"]
-        if settings.rasa_api_token:
-            rasa_command += ["--enable-api", "--auth-token", settings.rasa_api_token]
-        with rasa_log.open("ab") as out:
-            processes.append(subprocess.Popen(rasa_command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                              cwd=PROJECT_ROOT / "bot"))
-        _wait_healthy(f"http://{host}:{service_port}/health", processes[0], "the Navigator service", service_log,
-                      timeout)
-        _wait_healthy(f"http://{host}:{rasa_port}/webhooks/rest/", processes[1], "the Rasa server", rasa_log, timeout)
-        yield Stack(f"http://{host}:{rasa_port}", f"http://{host}:{service_port}", run_dir, tuple(processes))
+        for child in (service, rasa):
+            child.start()
+        _wait_healthy(f"http://{host}:{service_port}/health", service.process, service.name, service.log, timeout)
+        _wait_healthy(f"http://{host}:{rasa_port}/webhooks/rest/", rasa.process, rasa.name, rasa.log, timeout)
+        yield Stack(f"http://{host}:{rasa_port}", f"http://{host}:{service_port}", run_dir, supervisor)
     finally:
-        for process in reversed(processes):
+        for process in reversed(supervisor.processes()):
             _stop(process)
 
 
@@ -184,10 +202,12 @@ def run_forever(settings: Settings, *, model: Path, rasa_port: int, service_port
                   f"  Navigator service: {stack.service_url}/health\n"
                   f"  Logs: {run_dir}\nPress Ctrl-C to stop.", flush=True)
             signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-            while not stack.stopped():
+            while True:
+                stack.supervisor.check()  # a stopped process is started again, a bounded number of times
                 time.sleep(1)
-            print(f"navigator: a process stopped unexpectedly; see the logs in {run_dir}", file=sys.stderr)
-            return 1
+    except ChildGaveUp as exc:
+        print(f"navigator: {exc}; stopping", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
         return 0

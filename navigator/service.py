@@ -7,6 +7,7 @@ by :func:`navigator.wiring.open_services`, here in the app factory.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import zlib
@@ -15,11 +16,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
+from navigator.periodic import run_each_period
 from navigator.settings import Settings
 from navigator.stores import outbox_worker
 from navigator.wiring import open_services, web_settings
-from support_requests.errors import SupportRequestError
 from support_requests.retention import purge_expired
+from support_requests.schedule import RunLedger
 from support_requests.store import RequestStore
 from web import setup_web
 from web.services import SERVICES_KEY, SETTINGS_KEY, Services
@@ -27,7 +29,8 @@ from web.services import SERVICES_KEY, SETTINGS_KEY, Services
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
-RETENTION_INTERVAL_SECONDS = 6 * 3600
+RETENTION_PERIOD = dt.timedelta(hours=6)
+RETENTION_CHECK_SECONDS = 300.0
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> web.Application:
@@ -69,16 +72,16 @@ def create_app(settings: Settings, *, services: Services | None = None) -> web.A
 
 
 async def _retention(settings: Settings, store: RequestStore) -> None:
-    """Erase the personal data of requests closed longer than the retention period, at start and every six hours."""
-    while True:
-        try:
-            report, _ = await asyncio.to_thread(purge_expired, store, settings.tracker_db_url,
-                                                settings.retention_days)
-            if report.references:
-                log.info("retention: erased the personal data of %s", ", ".join(report.references))
-        except SupportRequestError as exc:
-            log.error("retention run failed: %s", exc)
-        await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
+    """Erase the personal data of requests closed longer than the retention period, every six hours: by one
+    replica of the service only, whichever claims the run first (at start when none ran in the last six hours)."""
+
+    async def purge() -> None:
+        report, _ = await asyncio.to_thread(purge_expired, store, settings.tracker_db_url, settings.retention_days)
+        if report.references:
+            log.info("retention: erased the personal data of %s", ", ".join(report.references))
+
+    await run_each_period(RunLedger(store.engine), "retention", RETENTION_PERIOD, purge,
+                          check_every=RETENTION_CHECK_SECONDS)
 
 
 async def health(request: web.Request) -> web.Response:

@@ -221,3 +221,13 @@ class UnmetNeedRow(Base):
     best_score: Mapped[float | None] = mapped_column(Float)
     best_entry_id: Mapped[str | None] = mapped_column(String(100))
     conversation_key: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class ScheduledRunRow(Base):
+    """When a periodic job (such as retention) last started, so that one replica of the service runs it per
+    period, whatever the number of replicas."""
+
+    __tablename__ = "scheduled_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -31,7 +31,7 @@ def base_env(tmp_path: Path) -> dict[str, str]:
 
 
 def credentials_of(settings: Settings, tmp_path: Path) -> dict[str, object]:
-    _, credentials = write_rasa_config(settings, tmp_path / "run", service_port=5123)
+    _, credentials = write_rasa_config(settings, tmp_path / "run", service_port=5123, rasa_port=5105)
     return yaml.safe_load(credentials.read_text())
 
 

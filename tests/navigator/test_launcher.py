@@ -11,17 +11,30 @@ from navigator.launcher import browser_url, write_rasa_config
 from navigator.settings import Settings
 
 
-def test_rasa_gets_the_rest_and_the_website_widgets_channel(tmp_path: Path) -> None:
-    settings = Settings.from_env({"NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}"})
-    endpoints, credentials = write_rasa_config(settings, tmp_path / "run", service_port=5123)
+def test_rasa_gets_the_rest_and_the_website_widgets_channel_and_calls_actions_through_its_relay(
+        tmp_path: Path) -> None:
+    settings = Settings.from_env({"NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+                                  "NAVIGATOR_ADVISORS_EMAIL": "advisors@slt.example.org"})
+    endpoints, credentials = write_rasa_config(settings, tmp_path / "run", service_port=5123, rasa_port=5105)
     channels = yaml.safe_load(credentials.read_text())
+    relay = channels.pop("action_relay.ActionRelayInput")
     assert channels == {
         "rest": None,
         "webchat_channel.WebchatInput": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                                          "session_persistence": True},
     }
-    assert (Path(__file__).resolve().parents[2] / "bot" / "webchat_channel.py").is_file()
-    assert yaml.safe_load(endpoints.read_text())["action_endpoint"]["url"] == "http://127.0.0.1:5123/webhook"
+    bot = Path(__file__).resolve().parents[2] / "bot"
+    assert (bot / "webchat_channel.py").is_file() and (bot / "action_relay.py").is_file()
+    action_endpoint = yaml.safe_load(endpoints.read_text())["action_endpoint"]
+    # Rasa calls its own relay with the run's secret; the relay calls the service.
+    assert action_endpoint["url"] == "http://127.0.0.1:5105/webhooks/navigator_actions/webhook"
+    assert relay == {"service_url": "http://127.0.0.1:5123/webhook", "advisors_email": "advisors@slt.example.org",
+                     "secret": action_endpoint["headers"]["X-Navigator-Relay"]}
+    assert len(relay["secret"]) >= 40
+    # A new secret for every run, and files only their owner reads.
+    _, again = write_rasa_config(settings, tmp_path / "run", service_port=5123, rasa_port=5105)
+    assert yaml.safe_load(again.read_text())["action_relay.ActionRelayInput"]["secret"] != relay["secret"]
+    assert endpoints.stat().st_mode & 0o777 == 0o600 and again.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize(("host", "expected"), [
