@@ -145,8 +145,14 @@ class TeamsInput(InputChannel):
                 return response.text("", status=202)
         task = asyncio.create_task(self._run_turn(activity, wanted, on_new_message))
         self._turns.add(task)
-        task.add_done_callback(self._turns.discard)
+        task.add_done_callback(self._turn_done)
         return response.text("", status=202)
+
+    def _turn_done(self, task: asyncio.Task) -> None:
+        self._turns.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The webhook has answered already: the log is the only place left to tell (without the user's id).
+            logger.error("A Teams turn failed: %s: %s", type(task.exception()).__name__, task.exception())
 
     async def _run_turn(self, activity: Mapping[str, Any], wanted: teams_activity.Inbound,
                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
