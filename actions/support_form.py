@@ -31,7 +31,18 @@ _YES = re.compile(r"^\s*(yes|y|ok|okay|sure|yes please|of course|ja|japp|gärna|
 _NO = re.compile(r"^\s*(no|n|nope|no thanks|nej|nej tack)\b", re.IGNORECASE)
 _CONFIRM = re.compile(r"^\s*(confirm|send|send it|yes|ok|okay|correct|skicka|ja)\b", re.IGNORECASE)
 _EDIT = re.compile(r"^\s*(edit|change|change something|fix|ändra)\b", re.IGNORECASE)
+# Rasa names a channel by its webhook; a request records the platform. Teams keeps Rasa's Bot Framework webhook
+# name ("botframework", bot/teams_channel.py), so its requests are recorded as "teams".
+_REQUEST_CHANNELS = {"botframework": "teams"}
 _CANCEL = re.compile(r"^\s*(cancel|no|stop|abort|avbryt|nej)\b", re.IGNORECASE)
+
+
+def request_channel(input_channel: str | None) -> str:
+    """The channel a request records for the Rasa input channel it came through: ``teams`` for Rasa's
+    ``botframework`` webhook, ``rest`` when none is known, otherwise the input channel's own name."""
+    if not input_channel:
+        return "rest"
+    return _REQUEST_CHANNELS.get(input_channel, input_channel)
 
 
 def _intent(tracker: Tracker) -> str | None:
@@ -265,7 +276,7 @@ class ActionSubmitSupportRequest(Action):
             entry_ids=chosen,
             routed_contact=route.contact_id,
             routed_contact_email=route.email,
-            channel=tracker.get_latest_input_channel() or "rest",
+            channel=request_channel(tracker.get_latest_input_channel()),
             conversation_id=tracker.sender_id,
             consent=Consent(given_at=dt.datetime.now(dt.timezone.utc), notice_version=self.privacy_notice_version),
         )

@@ -25,6 +25,7 @@ from navigator.advisors_cli import add_advisors_commands
 from navigator.api_cli import add_api_commands
 from navigator.requests_cli import add_requests_commands
 from navigator.settings import Settings, SettingsError
+from navigator.teams_package import add_teams_package_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     add_requests_commands(commands)
     add_advisors_commands(commands)
     add_api_commands(commands)
+    add_teams_package_command(commands)
     return parser
 
 

@@ -77,6 +77,10 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int, rasa
                             "headers": {RELAY_SECRET_HEADER: relay_secret}, "enable_selective_domain": True},
         "tracker_store": tracker_store_config(settings.tracker_db_url),
     }
+    if settings.redis_url:
+        # Several Rasa servers share the conversations' locks there (bot/lock_store.py: Rasa's own Redis lock
+        # store can let two servers run one conversation's messages at once).
+        endpoints["lock_store"] = lock_store_config(settings.redis_url)
     credentials = {
         "rest": None,
         # Rasa's socket.io channel with an output the website widget can show (bot/webchat_channel.py).
@@ -92,6 +96,21 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int, rasa
     for path, content in ((endpoints_path, endpoints), (credentials_path, credentials)):
         _write_private(path, yaml.safe_dump(content))
     return endpoints_path, credentials_path
+
+
+def lock_store_config(url: str) -> dict[str, object]:
+    """Rasa's lock store settings for the Redis at ``url`` (``redis://[:PASSWORD@]HOST:PORT/DB``)."""
+    from urllib.parse import urlsplit
+
+    parsed = urlsplit(url)
+    config: dict[str, object] = {"type": "lock_store.AtomicRedisLockStore", "url": parsed.hostname or "localhost",
+                                 "port": parsed.port or 6379, "db": int(parsed.path.strip("/") or 0),
+                                 "use_ssl": parsed.scheme == "rediss"}
+    if parsed.username:
+        config["username"] = parsed.username
+    if parsed.password:
+        config["password"] = parsed.password
+    return config
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from actions.support_form import (ActionAskConfirmation, ActionDropSupportRequest, ActionPrepareSupportRequest,
-                                  ActionSubmitSupportRequest, ValidateSupportRequestForm)
+                                  ActionSubmitSupportRequest, ValidateSupportRequestForm, request_channel)
 from tests.actions.conftest import make_tracker, responses, slot_events
 
 FORM = "support_request_form"
@@ -192,3 +192,17 @@ async def test_a_question_is_not_taken_as_the_answer(dispatcher) -> None:
                            active_loop=FORM)
     events = await ValidateSupportRequestForm().run(dispatcher, tracker, {"slots": {}, "forms": {}})
     assert slot_events(events) == {"company_name": None} and responses(dispatcher) == []
+
+
+@pytest.mark.parametrize(("input_channel", "recorded"), [("botframework", "teams"), ("slack", "slack"),
+                                                         ("socketio", "socketio"), ("rest", "rest")])
+async def test_a_request_records_the_platform_it_came_from(sample_engine, store, dispatcher, input_channel: str,
+                                                           recorded: str) -> None:
+    tracker = make_tracker("confirm", slots=COMPLETE, sender=f"teams-{input_channel}")
+    tracker.events[-1]["input_channel"] = input_channel
+    await submit_action(sample_engine, store).run(dispatcher, tracker, {})
+    assert [r.channel for r in store.list()] == [recorded]
+
+
+def test_a_request_without_a_known_input_channel_records_rest() -> None:
+    assert request_channel(None) == "rest" and request_channel("") == "rest"

@@ -37,6 +37,19 @@ def test_rasa_gets_the_rest_and_the_website_widgets_channel_and_calls_actions_th
     assert endpoints.stat().st_mode & 0o777 == 0o600 and again.stat().st_mode & 0o777 == 0o600
 
 
+def test_with_redis_rasa_keeps_its_conversation_locks_there_in_the_atomic_store(tmp_path: Path) -> None:
+    plain = Settings.from_env({"NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}"})
+    endpoints, _ = write_rasa_config(plain, tmp_path / "run", service_port=5123, rasa_port=5105)
+    assert "lock_store" not in yaml.safe_load(endpoints.read_text())  # one server: Rasa's in-memory locks
+    shared = Settings.from_env({"NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+                                "NAVIGATOR_REDIS_URL": "redis://:pw@redis.internal:6380/2"})
+    endpoints, _ = write_rasa_config(shared, tmp_path / "run", service_port=5123, rasa_port=5105)
+    assert yaml.safe_load(endpoints.read_text())["lock_store"] == {
+        "type": "lock_store.AtomicRedisLockStore", "url": "redis.internal", "port": 6380, "db": 2,
+        "use_ssl": False, "password": "pw"}
+    assert (Path(__file__).resolve().parents[2] / "bot" / "lock_store.py").is_file()
+
+
 @pytest.mark.parametrize(("host", "expected"), [
     ("127.0.0.1", "http://localhost:5055"),
     ("0.0.0.0", "http://localhost:5055"),

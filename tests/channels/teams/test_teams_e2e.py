@@ -1,0 +1,157 @@
+"""The Teams channel in a real Rasa server, end to end, against local fakes of Microsoft's login, keys and
+connector (tests/channels/teams/harness.py). One assistant is started for the whole module.
+
+The launcher writes the channel's credentials from ``NAVIGATOR_TEAMS_*`` settings, as ``make run`` does, with
+the fakes' addresses and ``127.0.0.1`` added to the allow-list of serviceUrl hosts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from navigator.settings import PROJECT_ROOT
+from support_requests.store import RequestStore
+from tests.channels.teams.forgeries import FORGERIES
+from tests.channels.teams.harness import TeamsChat, TeamsStack, shown_texts, teams_stack
+from tests.e2e.conftest import ResponseNames
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+@pytest.fixture(scope="module")
+def teams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamsStack]:
+    with teams_stack(tmp_path_factory.mktemp("teams")) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def names() -> ResponseNames:
+    return ResponseNames(PROJECT_ROOT / "bot" / "domain.yml")
+
+
+def named(names: ResponseNames, replies: list[dict]) -> list[str]:
+    return [text if text.startswith("cards:") else names.of({"text": text}) for text in shown_texts(replies)]
+
+
+def test_forged_requests_are_refused_with_no_reply_and_no_tracker_event(teams: TeamsStack) -> None:
+    chats = []
+    for forgery in FORGERIES:
+        chat = TeamsChat(teams)
+        header, activity = forgery.build(teams.fake.keys, chat.service_url, time.time())
+        activity["conversation"]["id"], activity["from"]["id"] = chat.conversation, chat.user
+        answer = chat.post(activity, header)
+        assert answer.status_code == forgery.status, (forgery.name, answer.status_code)
+        chats.append((chat, activity))
+    control = TeamsChat(teams)
+    assert control.say("hello")  # the channel answers genuine messages meanwhile
+    time.sleep(1.0)
+    for (chat, activity), forgery in zip(chats, FORGERIES, strict=True):
+        assert chat.replies_to(activity["id"]) == [], forgery.name
+        assert teams.tracker_events(chat.sender_id) == [], forgery.name
+    conversations = {chat.conversation for chat, _ in chats}
+    assert not [r for r in teams.fake.activities if r.activity["conversation"]["id"] in conversations]
+
+
+def test_the_same_activity_delivered_five_times_gives_one_reply_and_one_set_of_events(teams: TeamsStack,
+                                                                                    names: ResponseNames) -> None:
+    chat = TeamsChat(teams)
+    activity = chat.activity("hello")
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: chat.post(activity), range(5)))
+    assert [a.status_code for a in answers] == [202] * 5
+    replies = chat.wait_replies(activity["id"], settle=2.0)
+    assert named(names, replies) == ["utter_greet", "utter_privacy_notice"] and len(replies) == 1
+    assert chat.post(activity).status_code == 202  # a late retry, after the turn
+    time.sleep(1.0)
+    assert len(chat.replies_to(activity["id"])) == 1
+    assert teams.tracker_events(chat.sender_id).count("user") == 1
+
+
+def test_the_webhook_answers_at_once_and_replies_come_with_the_bot_token(teams: TeamsStack) -> None:
+    chat = TeamsChat(teams)
+    activity = chat.activity("We need cryo-EM of a membrane protein")
+    started = time.monotonic()
+    answer = chat.post(activity)
+    answered = time.monotonic() - started
+    assert (answer.status_code, answer.content) == (202, b"")
+    chat.wait_replies(activity["id"])
+    assert answered < 2.0  # the turn (a search) runs after the answer
+    recorded = chat.replies_to(activity["id"])
+    assert {r.authorization for r in recorded} <= {f"Bearer {t}" for t in teams.fake.issued_tokens()}
+    assert {r.path for r in recorded} == {f"/v3/conversations/{chat.conversation}/activities/{activity['id']}"}
+    assert teams.fake.token_requests and {r["tenant"] for r in teams.fake.token_requests} == {"contoso-tenant"}
+
+
+def test_a_full_conversation_over_teams_stores_one_support_request_recorded_as_teams(
+        teams: TeamsStack, names: ResponseNames) -> None:
+    chat = TeamsChat(teams)
+    assert named(names, chat.added()) == ["utter_greet", "utter_privacy_notice"]
+    replies = chat.say("<at>Navigator</at> We need GMP manufacturing of a viral vector for a phase 1 trial")
+    assert named(names, replies) == ["utter_results_intro", "cards:3", "utter_results_options"]
+    carousel = replies[1]["attachments"]
+    assert all(card["content"]["actions"][0]["type"] == "Action.Submit" for card in carousel)
+    assert "Contact: " in json.dumps(carousel[0]["content"])  # the contact, looked up through the API
+    details = carousel[0]["content"]["actions"][0]["data"]["payload"]
+    assert named(names, chat.submit(details))[0] in ("utter_details", "utter_programme_details")
+    assert named(names, chat.submit("/request_support")) == ["utter_ask_company_name"]
+    assert named(names, chat.say("Acme Bio AB")) == ["utter_ask_contact_person"]
+    assert named(names, chat.say("Alex Doe")) == ["utter_ask_email"]
+    assert named(names, chat.say("alex@acme-bio.se")) == ["utter_ask_phone"]
+    assert named(names, chat.say("skip")) == ["utter_ask_org_number"]
+    assert named(names, chat.say("556677-8899")) == ["utter_ask_consent"]
+    assert named(names, chat.say("yes")) == ["utter_ask_confirmation"]
+    assert named(names, chat.say("confirm"))[0] == "utter_request_created"
+    with RequestStore.from_url(teams.settings.database_url) as store:
+        mine = [r for r in store.list() if r.conversation_id == chat.sender_id]
+    assert len(mine) == 1
+    assert (mine[0].channel, mine[0].email, mine[0].company_name) == ("teams", "alex@acme-bio.se", "Acme Bio AB")
+    assert chat.user not in str(teams.tracker_events(chat.sender_id))
+
+
+def test_markup_in_user_text_comes_back_inert(teams: TeamsStack) -> None:
+    chat = TeamsChat(teams)
+    replies = chat.say("**GMP** manufacturing [click](https://evil.example) {{DATE(2017-02-14T06:08:39Z, SHORT)}}")
+    assert replies and all(r.get("textFormat") == "plain" for r in replies if r.get("text"))
+    shown = json.dumps(replies)
+    assert "{{" not in shown
+    assert '"type": "TextBlock"' not in shown  # every card text is a TextRun, which is never Markdown
+
+
+def test_only_adding_the_bot_itself_greets(teams: TeamsStack, names: ResponseNames) -> None:
+    chat = TeamsChat(teams)
+    someone = {**chat.activity(None), "type": "conversationUpdate", "membersAdded": [{"id": "29:a-colleague"}]}
+    assert chat.post(someone).status_code == 202
+    assert named(names, chat.added()) == ["utter_greet", "utter_privacy_notice"]
+    assert chat.replies_to(someone["id"]) == []
+
+
+def test_the_messaging_extension_answers_in_the_http_response(teams: TeamsStack) -> None:
+    chat = TeamsChat(teams)
+    invoke = {**chat.activity(None), "type": "invoke", "name": "composeExtension/query",
+              "value": {"commandId": "searchCatalogue", "parameters": [{"name": "need", "value":
+                                                                        "GMP manufacturing of a viral vector"}],
+                        "queryOptions": {"skip": 0, "count": 25}}}
+    answer = chat.post(invoke)
+    assert answer.status_code == 200
+    result = answer.json()["composeExtension"]
+    assert result["type"] == "result" and 1 <= len(result["attachments"]) <= 5
+    first = result["attachments"][0]
+    assert first["contentType"] == "application/vnd.microsoft.card.adaptive" and first["preview"]["content"]["title"]
+    shown = str(first["content"])
+    assert "Contact: " in shown and "@" in shown  # the routed contact's email, looked up in the catalogue
+    opened = {**invoke, "value": {"commandId": "searchCatalogue", "parameters": [{"name": "initialRun",
+                                                                                  "value": "true"}]}}
+    assert chat.post(opened).json() == {"composeExtension": {"type": "result", "attachmentLayout": "list",
+                                                             "attachments": []}}
+    assert chat.post(invoke, None).status_code == 401
+    assert chat.replies_to(invoke["id"]) == []
+
+
+def test_the_health_check_answers(teams: TeamsStack) -> None:
+    assert httpx.get(teams.webhook.rsplit("/", 1)[0] + "/", timeout=10).json() == {"status": "ok"}
