@@ -110,6 +110,8 @@ bench: setup index model
 	$(NAVIGATOR) bench-chat
 	$(NAVIGATOR) bench-requests
 	$(NAVIGATOR) bench-api
+	$(VENV)/bin/python -m tests.channels.slack.bench_webhook
+	$(VENV)/bin/python -m tests.channels.teams.bench_webhook
 
 clean:
 	rm -rf var .pytest_cache
