@@ -7,7 +7,7 @@ from rasa_sdk import Action
 
 from actions.demand import NeedRecorder
 from actions.details import ActionShowContact, ActionShowDetails
-from actions.handoff import ActionFlagForAdvisor
+from actions.handoff import ActionFlagForAdvisor, HandoffNotifier
 from actions.search import (ActionNoneFit, ActionRestrictSite, ActionSearchCatalogue, ActionShowFunding,
                             ActionShowMore, SearchPolicy)
 from actions.status import ActionCheckRequestStatus, ValidateStatusCheckForm
@@ -20,10 +20,12 @@ from support_requests.store import RequestStore
 
 
 def build_actions(engine: SearchEngine, store: RequestStore, *, advisors_email: str, privacy_notice_version: str,
-                  policy: SearchPolicy = SearchPolicy(), demand: NeedRecorder | None = None) -> list[Action]:
+                  policy: SearchPolicy = SearchPolicy(), demand: NeedRecorder | None = None,
+                  handoff_notifier: HandoffNotifier | None = None) -> list[Action]:
     """One instance of every custom action, sharing the engine and the store.
 
-    ``demand``, when given, notes unmet needs (weak matches, "none of these fit") for the console.
+    ``demand``, when given, notes unmet needs (weak matches, "none of these fit") for the console;
+    ``handoff_notifier``, when given, announces a request for an advisor (in the advisors' Slack channel).
     """
     return [
         ActionSearchCatalogue(engine, policy, demand),
@@ -33,7 +35,7 @@ def build_actions(engine: SearchEngine, store: RequestStore, *, advisors_email: 
         ActionShowFunding(engine, policy),
         ActionShowDetails(engine),
         ActionShowContact(engine),
-        ActionFlagForAdvisor(),
+        ActionFlagForAdvisor(handoff_notifier),
         ActionPrepareSupportRequest(),
         ValidateSupportRequestForm(),
         ActionAskConfirmation(engine),

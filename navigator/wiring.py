@@ -7,6 +7,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from rasa_sdk.executor import ActionExecutor
 
+from actions.handoff import HandoffNotifier
 from actions.registry import build_actions
 from navigator.runtime import Runtime, open_runtime
 from navigator.session_key import session_key
@@ -15,6 +16,7 @@ from navigator.stores import open_account_store, open_request_store
 from support_requests.conversations import TrackerReader
 from support_requests.demand import DemandLog
 from support_requests.recorder import DemandRecorder
+from support_requests.slack_notice import post_handoff_notice
 from support_requests.store import RequestStore
 from support_requests.tokens import TokenStore
 from web.insights.report import DemandInsights
@@ -38,9 +40,23 @@ def build_executor(runtime: Runtime, store: RequestStore, settings: Settings,
     """Rasa's action executor with every action registered; ``demand`` notes unmet needs (none: not noted)."""
     executor = ActionExecutor()
     for action in build_actions(runtime.engine, store, advisors_email=settings.advisors_email,
-                                privacy_notice_version=settings.privacy_notice_version, demand=demand):
+                                privacy_notice_version=settings.privacy_notice_version, demand=demand,
+                                handoff_notifier=slack_handoff_notifier(settings)):
         executor.register_action(action)
     return executor
+
+
+def slack_handoff_notifier(settings: Settings) -> HandoffNotifier | None:
+    """Announces requests for an advisor in ``NAVIGATOR_SLACK_ADVISORS_CHANNEL``, when Slack and that channel are
+    configured (None otherwise)."""
+    if not (settings.slack_enabled and settings.slack_advisors_channel):
+        return None
+
+    async def announce(conversation_id: str) -> bool:
+        return await post_handoff_notice(settings.slack_api_url, settings.slack_bot_token,
+                                         settings.slack_advisors_channel, conversation_id=conversation_id)
+
+    return announce
 
 
 def open_services(settings: Settings, *, runtime: Runtime | None = None, store: RequestStore | None = None,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from actions.details import ActionShowContact, ActionShowDetails
@@ -76,3 +78,22 @@ def test_a_distinctive_first_word_names_an_entry() -> None:
     assert entry_named_in("tell me about Biomedicum", entries, preferred=["bm-flow"]).id == "bm-flow"
     assert entry_named_in("the Biomedicum Imaging Core please", entries).id == "bm-imaging"
     assert entry_named_in("nothing relevant here", entries) is None
+
+
+async def test_a_handoff_is_announced_without_making_the_company_wait(dispatcher) -> None:
+    announced: list[str] = []
+    release = asyncio.Event()
+
+    async def notifier(conversation_id: str) -> bool:
+        await release.wait()  # Slack is slow today
+        announced.append(conversation_id)
+        return True
+
+    tracker = make_tracker("a human please", intent="ask_human")
+    action = ActionFlagForAdvisor(notifier)
+    events = await action.run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_handoff", "custom"] and slot_events(events) == {"handoff_requested": True}
+    assert announced == []  # answered before the announcement went out
+    release.set()
+    await asyncio.gather(*action._announcing)
+    assert announced == [tracker.sender_id]
