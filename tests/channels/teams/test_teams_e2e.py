@@ -16,6 +16,9 @@ import httpx
 import pytest
 
 from navigator.settings import PROJECT_ROOT
+from support_requests.conversations import TrackerReader
+from support_requests.model import Consent, RequestDraft
+from support_requests.retention import erase_conversations
 from support_requests.store import RequestStore
 from tests.channels.teams.forgeries import FORGERIES
 from tests.channels.teams.harness import TeamsChat, TeamsStack, shown_texts, teams_stack
@@ -112,6 +115,38 @@ def test_a_full_conversation_over_teams_stores_one_support_request_recorded_as_t
     assert len(mine) == 1
     assert (mine[0].channel, mine[0].email, mine[0].company_name) == ("teams", "alex@acme-bio.se", "Acme Bio AB")
     assert chat.user not in str(teams.tracker_events(chat.sender_id))
+
+
+def test_refining_contacts_handoff_status_and_erasure_work_in_teams(teams: TeamsStack, names: ResponseNames) -> None:
+    chat = TeamsChat(teams)
+    assert named(names, chat.say("flow cytometry and cell sorting"))[0] == "utter_results_intro"
+    assert named(names, chat.say("only Flemingsberg"))[0] == "utter_results_intro_filtered"
+    assert named(names, chat.submit("/show_more"))[0] == "utter_results_intro_filtered"
+    replies = chat.submit('/ask_contact{"position": "1"}')
+    assert named(names, replies)[0] == "utter_contact" and "@example.org" in json.dumps(replies)
+    assert named(names, chat.say("I want to talk to a human")) == ["utter_handoff"]
+    reader = TrackerReader(teams.settings.tracker_db_url)
+    try:
+        assert chat.sender_id in [c.conversation_id for c in reader.flagged().conversations]
+    finally:
+        reader.close()
+    with RequestStore.from_url(teams.settings.database_url) as store:
+        reference = store.create(RequestDraft(
+            company_name="Delta Bio AB", contact_person="Robin Ek", email="robin@delta-bio.se",
+            need_summary="Cryo-EM of a protein complex", entry_ids=["scilifelab-cryo-em-stockholm"],
+            routed_contact="contact-scilifelab-structural-biology", routed_contact_email="s@example.org",
+            channel="teams", conversation_id=chat.sender_id,
+            consent=Consent(given_at=store.clock(), notice_version="2026-11")),
+            idempotency_key=f"status-{chat.sender_id}").reference
+    assert named(names, chat.say(f"what is the status of my request {reference}?")) == ["utter_ask_status_email"]
+    assert named(names, chat.say("robin@delta-bio.se")) == ["utter_request_status_new"]
+    # Erasable like any other: the request's personal data, then its conversation, found by the pseudonym.
+    assert teams.tracker_events(chat.sender_id)
+    with RequestStore.from_url(teams.settings.database_url) as store:
+        report = store.erase(email="robin@delta-bio.se")
+        assert report.conversation_ids == (chat.sender_id,)
+        assert erase_conversations(store.engine, teams.settings.tracker_db_url, report.conversation_ids)
+    assert teams.tracker_events(chat.sender_id) == []
 
 
 def test_markup_in_user_text_comes_back_inert(teams: TeamsStack) -> None:
