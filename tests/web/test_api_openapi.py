@@ -204,6 +204,9 @@ def test_the_documents_patterns_and_lengths_are_the_ones_the_code_checks() -> No
     assert (new_request["phone"]["pattern"], new_request["phone"]["maxLength"]) == (params.PHONE,
                                                                                     request_views.MAX_PHONE_CHARS)
     assert new_request["conversation_id"]["pattern"] == params.LINE_OR_BLANK
+    listing = {p["name"]: p for p in DOCUMENT["paths"]["/api/requests"]["get"]["parameters"] if "name" in p}
+    assert listing["assignee"]["schema"]["pattern"] == params.LINE_OR_BLANK
+    assert listing["assignee"]["schema"]["maxLength"] == validation.MAX_NAME_CHARS
     assert new_request["conversation_id"]["maxLength"] == validation.MAX_CONVERSATION_ID_CHARS
     assert new_request["company_name"]["maxLength"] == new_request["contact_person"]["maxLength"] == \
         validation.MAX_NAME_CHARS == schemas["RequestUpdate"]["properties"]["assignee"]["maxLength"]

@@ -237,6 +237,10 @@ async def test_list_filters_and_pages(api: ApiWorld) -> None:
     ("?limit=201", "limit must be a whole number between 1 and 200"),
     ("?offset=-1", "offset must be a whole number at least 0"),
     ("?sort=desc", "unknown parameter 'sort'"),
+    # PostgreSQL cannot compare text with a NUL character: refused here rather than failing in the database.
+    ("?assignee=Eva%00Ek", "assignee must be an advisor's name"),
+    ("?assignee=Eva%0AEk", "assignee must be an advisor's name"),
+    ("?assignee=" + "E" * 201, "assignee must be an advisor's name: one line of at most 200 characters"),
 ])
 async def test_list_bad_filters_are_400(api: ApiWorld, query: str, message: str) -> None:
     response = await api.client.get(f"/api/requests{query}", headers=api.auth(api.advisor))

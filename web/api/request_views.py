@@ -61,6 +61,10 @@ async def list_requests(request: web.Request) -> web.Response:
     status_text = params.enum_value(query, "status", (s.value for s in RequestStatus))
     status = RequestStatus(status_text) if status_text is not None else None
     assignee = (params.single(query, "assignee") or "").strip() or None
+    if assignee is not None and not (params.matches(params.LINE_OR_BLANK, assignee)
+                                     and len(assignee) <= MAX_NAME_CHARS):
+        raise ApiError(400, f"assignee must be an advisor's name: one line of at most {MAX_NAME_CHARS} characters, "
+                            "without control characters")
     # A range that ends before it starts is not an error: no request lies in it.
     created_from = params.point_in_time(query, "created_from")
     created_to = params.point_in_time(query, "created_to", end_of_day=True)
