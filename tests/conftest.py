@@ -2,8 +2,9 @@
 
 - ``processor``, ``embedder``, ``sample_dir``, ``sample_engine``, ``real_embedder``: the engine on the sample
   catalogue (fake or real embedder).
-- ``stack``: the running assistant for the end-to-end tests (tests/e2e) and the browser tests (tests/browser),
-  started once per session and shared by both; see :func:`stack`.
+- ``stack``: the running assistant for the end-to-end tests (tests/e2e), the browser tests (tests/browser) and
+  the Slack and Teams tests (tests/channels), started once per session with both channels on against the local
+  fakes ``fake_slack`` and ``fake_microsoft``; see :func:`stack`.
 - ``postgres_url``, ``redis_url``: a fresh PostgreSQL database and an emptied Redis database for one test, on
   servers the session starts itself when a test first asks (or the ones ``NAVIGATOR_TEST_DATABASE_URL`` and
   ``NAVIGATOR_TEST_REDIS_URL`` name); ``postgres_server`` and ``redis_server`` are those servers. See
@@ -20,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,9 @@ from navigator.launcher import Stack, free_port, running  # noqa: E402
 from navigator.settings import Settings  # noqa: E402
 from support_requests.database import open_engine  # noqa: E402
 from support_requests.store import RequestStore  # noqa: E402
+from tests.channels.slack import payloads as slack_payloads  # noqa: E402
+from tests.channels.slack.fake_slack import FakeSlack, slack_environment  # noqa: E402
+from tests.channels.teams.fakes import FakeMicrosoft, SigningKeys, running_fake, teams_environment  # noqa: E402
 from tests.fakes import SAMPLE, HashingEmbedder, write_catalogue  # noqa: E402
 from tests.support_requests.helpers import events_table  # noqa: E402
 from tests.servers import (PostgresServer, ServerError, SharedDatabase, redis_command, running_postgres,  # noqa: E402
@@ -82,28 +86,50 @@ def real_embedder():
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
+def fake_slack() -> Iterator[FakeSlack]:
+    """A local fake of Slack's Web API for the session (tests/channels/slack/fake_slack.py)."""
+    with FakeSlack(slack_payloads.BOT_TOKEN).in_thread() as slack:
+        yield slack
+
+
+@pytest.fixture(scope="session")
+def fake_microsoft() -> Iterator[FakeMicrosoft]:
+    """Local fakes of Microsoft's login, OpenID metadata, signing keys and Bot Connector for the session
+    (tests/channels/teams/fakes.py), signing with the key ``key-1``."""
+    keys = SigningKeys()
+    keys.add("key-1")
+    with running_fake(FakeMicrosoft(keys)) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack,
+          fake_microsoft: FakeMicrosoft) -> Iterator[tuple[Stack, Settings]]:
     """The Rasa server and the Navigator service on free ports, started once: yields ``(Stack, Settings)``.
 
     Both are real: the trained model (var/models/navigator.tar.gz), the real embedding model and index
-    (var/index), and fresh SQLite request and tracker databases in a temporary folder. See
-    :func:`started_stack`.
+    (var/index), and fresh SQLite request and tracker databases in a temporary folder. The Slack and Teams
+    channels are on, talking to the session's fakes of Slack and Microsoft (``fake_slack``, ``fake_microsoft``),
+    so that the end-to-end, browser and channel tests share one assistant. See :func:`started_stack`.
     """
     data = tmp_path_factory.mktemp("stack")
-    with started_stack(data, f"sqlite:///{data / 'requests.db'}", f"sqlite:///{data / 'tracker.db'}") as started:
+    channels = {**slack_environment(fake_slack), **teams_environment(fake_microsoft)}
+    with started_stack(data, f"sqlite:///{data / 'requests.db'}", f"sqlite:///{data / 'tracker.db'}",
+                       channels) as started:
         yield started
 
 
 @contextlib.contextmanager
-def started_stack(data: Path, database_url: str, tracker_db_url: str) -> Iterator[tuple[Stack, Settings]]:
+def started_stack(data: Path, database_url: str, tracker_db_url: str,
+                  extra_environment: Mapping[str, str] | None = None) -> Iterator[tuple[Stack, Settings]]:
     """Start the Rasa server and the Navigator service on free ports; yields ``(Stack, Settings)``, stops both after.
 
     ``Stack`` has ``rasa_url`` and ``service_url`` (``http://127.0.0.1:PORT``), ``rest_webhook``, ``run_dir``
     (``data/run``, with service.log and rasa.log) and ``processes``. ``Settings`` are the service's settings:
     ``database_url`` and ``tracker_db_url`` are the given ones (Rasa's tracker store is configured from the
     latter), ``rasa_public_url`` is ``http://localhost:RASA_PORT`` (the address the chat widget connects to), the
-    session key file is in ``data``. The variables are also set in this process's environment while the stack
-    runs, so that stores opened by a test see the same databases.
+    session key file is in ``data``; ``extra_environment`` adds settings (a channel's). The variables are also
+    set in this process's environment while the stack runs, so that stores opened by a test see the same databases.
     """
     if not MODEL.exists():
         pytest.fail(f"no trained Rasa model at {MODEL}: run 'make model' (make test does it first)")
@@ -113,6 +139,7 @@ def started_stack(data: Path, database_url: str, tracker_db_url: str) -> Iterato
         "NAVIGATOR_TRACKER_DB_URL": tracker_db_url,
         "NAVIGATOR_RASA_PUBLIC_URL": f"http://localhost:{rasa_port}",
         "NAVIGATOR_SESSION_KEY_FILE": str(data / "session.key"),
+        **(extra_environment or {}),
     }
     settings = Settings.from_env({**environment, "NAVIGATOR_INDEX_DIR": str(PROJECT_ROOT / "var" / "index")})
     previous = {key: os.environ.get(key) for key in environment}

@@ -1,22 +1,18 @@
 """The Slack channel's tests.
 
 Unit tests import the pure modules of bot/ (:mod:`tests.channels.slack.payloads` puts bot/ on the import path).
-The end-to-end tests share one running assistant with the Slack channel on (``slack_stack``): the settings
-``NAVIGATOR_SLACK_*`` point it at a local fake of Slack's Web API (``fake_slack``), and the launcher writes the
+The end-to-end tests use the session's running assistant, which has the Slack channel on (``slack_stack``): the
+settings ``NAVIGATOR_SLACK_*`` point it at a local fake of Slack's Web API (``fake_slack``), and the launcher writes the
 channel into Rasa's credentials.yml as ``make run`` does. :class:`SlackUser` talks to it as Slack would.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,11 +20,11 @@ from slack_events import conversation_id
 from slack_markup import unescape
 from sqlalchemy import create_engine, text
 
-from navigator.launcher import Stack, free_port, running
+from navigator.launcher import Stack
 from navigator.settings import Settings
 from tests.channels.slack import payloads
 from tests.channels.slack.fake_slack import Call, FakeSlack
-from tests.conftest import MODEL, PROJECT_ROOT, STACK_START_TIMEOUT
+from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import ResponseNames
 
 
@@ -65,47 +61,11 @@ class SlackStack:
         return [(row[0], json.loads(row[1])) for row in rows]
 
 
-@contextlib.contextmanager
-def started_slack_stack(data: Path, slack: FakeSlack) -> Iterator[tuple[Stack, Settings]]:
-    """Like :func:`tests.conftest.started_stack` (SQLite request and tracker databases in ``data``), with the
-    Slack settings set: the channel posts to ``slack``."""
-    if not MODEL.exists():
-        pytest.fail(f"no trained Rasa model at {MODEL}: run 'make model' (make test does it first)")
-    rasa_port, service_port = free_port(), free_port()
-    environment = {
-        "NAVIGATOR_DATABASE_URL": f"sqlite:///{data / 'requests.db'}",
-        "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{data / 'tracker.db'}",
-        "NAVIGATOR_RASA_PUBLIC_URL": f"http://localhost:{rasa_port}",
-        "NAVIGATOR_SESSION_KEY_FILE": str(data / "session.key"),
-        "NAVIGATOR_SLACK_SIGNING_SECRET": payloads.SECRET,
-        "NAVIGATOR_SLACK_BOT_TOKEN": payloads.BOT_TOKEN,
-        "NAVIGATOR_SLACK_API_URL": slack.api_url,
-    }
-    settings = Settings.from_env({**environment, "NAVIGATOR_INDEX_DIR": str(PROJECT_ROOT / "var" / "index")})
-    previous = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    try:
-        with running(settings, model=MODEL, rasa_port=rasa_port, service_port=service_port,
-                     run_dir=data / "run", timeout=STACK_START_TIMEOUT) as started:
-            yield started, settings
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 @pytest.fixture(scope="session")
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack(payloads.BOT_TOKEN).in_thread() as slack:
-        yield slack
-
-
-@pytest.fixture(scope="session")
-def slack_stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> Iterator[SlackStack]:
-    with started_slack_stack(tmp_path_factory.mktemp("slack-stack"), fake_slack) as (stack, settings):
-        yield SlackStack(stack, settings, fake_slack)
+def slack_stack(stack: tuple[Stack, Settings], fake_slack: FakeSlack) -> SlackStack:
+    """The session's assistant (tests/conftest.py ``stack``, which has the Slack channel on) and its fake Slack."""
+    running, settings = stack
+    return SlackStack(running, settings, fake_slack)
 
 
 @pytest.fixture(scope="session")

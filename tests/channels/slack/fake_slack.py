@@ -151,3 +151,12 @@ class FakeSlack:
         loop.run_until_complete(self.__aenter__())
         started.set()
         loop.run_forever()
+
+
+def slack_environment(slack: FakeSlack) -> dict[str, str]:
+    """The settings that turn the Slack channel on against ``slack`` (the secret and token of
+    :mod:`tests.channels.slack.payloads`)."""
+    from tests.channels.slack import payloads
+
+    return {"NAVIGATOR_SLACK_SIGNING_SECRET": payloads.SECRET, "NAVIGATOR_SLACK_BOT_TOKEN": payloads.BOT_TOKEN,
+            "NAVIGATOR_SLACK_API_URL": slack.api_url}

@@ -113,7 +113,7 @@ def test_a_conversation_in_slack_ends_in_one_stored_support_request(user: SlackU
     assert user.click("/request_support") == ["utter_ask_company_name"]
     assert user.say("Acme Bio &amp; Co AB") == ["utter_ask_contact_person"]
     assert user.say("Alex Doe") == ["utter_ask_email"]
-    assert user.say("<mailto:alex@acme-bio.se|alex@acme-bio.se>") == ["utter_ask_phone"]
+    assert user.say("<mailto:alex@acme-slack.se|alex@acme-slack.se>") == ["utter_ask_phone"]
     assert user.say("skip") == ["utter_ask_org_number"]
     assert user.say("556677-8899") == ["utter_ask_consent"]
     assert user.say("yes") == ["utter_ask_confirmation"]
@@ -121,7 +121,7 @@ def test_a_conversation_in_slack_ends_in_one_stored_support_request(user: SlackU
     with RequestStore.from_url(user.slack_stack.settings.database_url) as store:
         mine = [r for r in store.list() if r.conversation_id == user.sender]
     assert len(mine) == 1
-    assert (mine[0].channel, mine[0].email, mine[0].company_name) == ("slack", "alex@acme-bio.se", "Acme Bio & Co AB")
+    assert (mine[0].channel, mine[0].email, mine[0].company_name) == ("slack", "alex@acme-slack.se", "Acme Bio & Co AB")
     assert mine[0].reference in "\n".join(user.sections())
     # Slack ids are personal data: neither process logs them, and Rasa keeps the conversation under its pseudonym.
     run_dir = user.slack_stack.stack.run_dir
@@ -131,7 +131,8 @@ def test_a_conversation_in_slack_ends_in_one_stored_support_request(user: SlackU
     assert not any(user.user in json.dumps(event) for _, event in user.slack_stack.tracker_events(user.sender))
     # Erasable like any other: the request's personal data, then its conversation, found by the pseudonym.
     with RequestStore.from_url(user.slack_stack.settings.database_url) as store:
-        report = store.erase(email="alex@acme-bio.se")
+        # An address no other test of the shared assistant uses: erasure by email finds every request with it.
+        report = store.erase(email="alex@acme-slack.se")
         assert report.conversation_ids == (user.sender,)
         assert erase_conversations(store.engine, user.slack_stack.settings.tracker_db_url, report.conversation_ids)
     assert user.slack_stack.tracker_events(user.sender) == []

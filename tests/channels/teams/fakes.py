@@ -210,3 +210,14 @@ def running_fake(fake: FakeMicrosoft) -> Iterator[FakeMicrosoft]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+ALLOWED_HOSTS = "127.0.0.1,smba.trafficmanager.net,*.botframework.com"
+"""The serviceUrl hosts the tests allow: the fakes' (loopback) and Microsoft's defaults."""
+
+
+def teams_environment(fake: FakeMicrosoft) -> dict[str, str]:
+    """The settings that turn the Teams channel on against ``fake`` (served: ``fake.url`` is set)."""
+    return {"NAVIGATOR_TEAMS_APP_ID": APP_ID, "NAVIGATOR_TEAMS_APP_PASSWORD": APP_PASSWORD,
+            "NAVIGATOR_TEAMS_TENANT_ID": TENANT, "NAVIGATOR_TEAMS_OPENID_URL": fake.openid_url,
+            "NAVIGATOR_TEAMS_TOKEN_URL": fake.token_url, "NAVIGATOR_TEAMS_SERVICE_URL_HOSTS": ALLOWED_HOSTS}

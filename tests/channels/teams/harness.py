@@ -10,7 +10,6 @@ it posts activities with tokens signed by the fake's key and collects the bot's 
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,14 +21,11 @@ import httpx
 from sqlalchemy import create_engine, text
 
 import teams_activity
-from navigator.launcher import Stack, free_port, running
-from navigator.settings import PROJECT_ROOT, Settings
-from tests.channels.teams.fakes import (APP_ID, APP_PASSWORD, BOT_ID, TENANT, FakeMicrosoft, Recorded, SigningKeys,
-                                        message, running_fake)
+from navigator.launcher import Stack
+from navigator.settings import Settings
+from tests.channels.teams.fakes import (BOT_ID, FakeMicrosoft, Recorded, SigningKeys, message, running_fake,
+                                        teams_environment)
 
-MODEL = PROJECT_ROOT / "var" / "models" / "navigator.tar.gz"
-STACK_START_TIMEOUT = 900.0
-ALLOWED_HOSTS = "127.0.0.1,smba.trafficmanager.net,*.botframework.com"
 
 
 @dataclass
@@ -56,38 +52,16 @@ class TeamsStack:
 
 @contextlib.contextmanager
 def teams_stack(data: Path) -> Iterator[TeamsStack]:
-    """The fakes and the assistant with Teams on, SQLite request and tracker databases in ``data``."""
-    if not MODEL.exists():
-        raise RuntimeError(f"no trained Rasa model at {MODEL}: run 'make model'")
+    """The fakes and an assistant of its own with Teams on, SQLite request and tracker databases in ``data`` (the
+    benchmark's; the tests share the session's ``stack``, which has Teams on too)."""
+    from tests.conftest import started_stack
+
     keys = SigningKeys()
     keys.add("key-1")
-    with running_fake(FakeMicrosoft(keys)) as fake:
-        rasa_port, service_port = free_port(), free_port()
-        environment = {
-            "NAVIGATOR_DATABASE_URL": f"sqlite:///{data / 'requests.db'}",
-            "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{data / 'tracker.db'}",
-            "NAVIGATOR_RASA_PUBLIC_URL": f"http://localhost:{rasa_port}",
-            "NAVIGATOR_SESSION_KEY_FILE": str(data / "session.key"),
-            "NAVIGATOR_TEAMS_APP_ID": APP_ID,
-            "NAVIGATOR_TEAMS_APP_PASSWORD": APP_PASSWORD,
-            "NAVIGATOR_TEAMS_TENANT_ID": TENANT,
-            "NAVIGATOR_TEAMS_OPENID_URL": fake.openid_url,
-            "NAVIGATOR_TEAMS_TOKEN_URL": fake.token_url,
-            "NAVIGATOR_TEAMS_SERVICE_URL_HOSTS": ALLOWED_HOSTS,
-        }
-        settings = Settings.from_env({**environment, "NAVIGATOR_INDEX_DIR": str(PROJECT_ROOT / "var" / "index")})
-        previous = {key: os.environ.get(key) for key in environment}
-        os.environ.update(environment)
-        try:
-            with running(settings, model=MODEL, rasa_port=rasa_port, service_port=service_port,
-                         run_dir=data / "run", timeout=STACK_START_TIMEOUT) as stack:
-                yield TeamsStack(stack, settings, fake)
-        finally:
-            for key, value in previous.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with running_fake(FakeMicrosoft(keys)) as fake, \
+            started_stack(data, f"sqlite:///{data / 'requests.db'}", f"sqlite:///{data / 'tracker.db'}",
+                          teams_environment(fake)) as (stack, settings):
+        yield TeamsStack(stack, settings, fake)
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """The Teams channel in a real Rasa server, end to end, against local fakes of Microsoft's login, keys and
-connector (tests/channels/teams/harness.py). One assistant is started for the whole module.
+connector (tests/channels/teams/harness.py), through the session's assistant, which has Teams on.
 
 The launcher writes the channel's credentials from ``NAVIGATOR_TEAMS_*`` settings, as ``make run`` does, with
 the fakes' addresses and ``127.0.0.1`` added to the allow-list of serviceUrl hosts.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -21,16 +20,17 @@ from support_requests.model import Consent, RequestDraft
 from support_requests.retention import erase_conversations
 from support_requests.store import RequestStore
 from tests.channels.teams.forgeries import FORGERIES
-from tests.channels.teams.harness import TeamsChat, TeamsStack, shown_texts, teams_stack
+from tests.channels.teams.harness import TeamsChat, TeamsStack, shown_texts
 from tests.e2e.conftest import ResponseNames
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 @pytest.fixture(scope="module")
-def teams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamsStack]:
-    with teams_stack(tmp_path_factory.mktemp("teams")) as started:
-        yield started
+def teams(stack, fake_microsoft) -> TeamsStack:
+    """The session's assistant (tests/conftest.py ``stack``, which has Teams on) and its fakes of Microsoft."""
+    running, settings = stack
+    return TeamsStack(running, settings, fake_microsoft)
 
 
 @pytest.fixture(scope="module")
@@ -132,18 +132,18 @@ def test_refining_contacts_handoff_status_and_erasure_work_in_teams(teams: Teams
         reader.close()
     with RequestStore.from_url(teams.settings.database_url) as store:
         reference = store.create(RequestDraft(
-            company_name="Delta Bio AB", contact_person="Robin Ek", email="robin@delta-bio.se",
+            company_name="Epsilon Bio AB", contact_person="Kim Ek", email="kim@epsilon-bio.se",
             need_summary="Cryo-EM of a protein complex", entry_ids=["scilifelab-cryo-em-stockholm"],
             routed_contact="contact-scilifelab-structural-biology", routed_contact_email="s@example.org",
             channel="teams", conversation_id=chat.sender_id,
             consent=Consent(given_at=store.clock(), notice_version="2026-11")),
             idempotency_key=f"status-{chat.sender_id}").reference
     assert named(names, chat.say(f"what is the status of my request {reference}?")) == ["utter_ask_status_email"]
-    assert named(names, chat.say("robin@delta-bio.se")) == ["utter_request_status_new"]
+    assert named(names, chat.say("kim@epsilon-bio.se")) == ["utter_request_status_new"]
     # Erasable like any other: the request's personal data, then its conversation, found by the pseudonym.
     assert teams.tracker_events(chat.sender_id)
     with RequestStore.from_url(teams.settings.database_url) as store:
-        report = store.erase(email="robin@delta-bio.se")
+        report = store.erase(email="kim@epsilon-bio.se")
         assert report.conversation_ids == (chat.sender_id,)
         assert erase_conversations(store.engine, teams.settings.tracker_db_url, report.conversation_ids)
     assert teams.tracker_events(chat.sender_id) == []
