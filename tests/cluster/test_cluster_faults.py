@@ -1,0 +1,180 @@
+"""Faults of the cluster (navigator/cluster.py): HAProxy, 2 Rasa servers and 2 Navigator services on PostgreSQL and
+Redis, started once for this module (tests/cluster/conftest.py).
+
+The tests run in this order, and the later ones need fewer live processes than the earlier ones: the ordering of
+one sender's concurrent messages across both Rasa servers; a Navigator service killed during 20 concurrent
+conversations; a Rasa server killed in the middle of the support-request form. Each prints its figure.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from navigator.cluster import Cluster
+from support_requests.store import RequestStore
+from tests.cluster.conftest import backend_conversation, conversation
+from tests.e2e.conftest import ResponseNames
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+FORM_ANSWERS = ("Acme Bio AB", "Alex Doe", "alex@acme-bio.se", "skip", "skip",
+                "We need GMP manufacturing of a viral vector", "yes", "confirm")
+"""The support-request form's answers after "I want to open a support request", in the order it asks."""
+
+
+def stored_requests(database_url: str, sender: str) -> int:
+    with RequestStore.from_url(database_url) as store:
+        return len([r for r in store.list() if r.conversation_id == sender])
+
+
+def tracker_events(tracker_db_url: str, sender: str) -> list[tuple[str, str | None, dict]]:
+    """``(type, action name, data)`` of the sender's events in the tracker store, in the order they were stored."""
+    engine = create_engine(tracker_db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT type_name, action_name, data FROM events WHERE sender_id = :s "
+                                           "ORDER BY id"), {"s": sender}).all()
+    finally:
+        engine.dispose()
+    return [(row[0], row[1], json.loads(row[2])) for row in rows]
+
+
+def haproxy_state(cluster: Cluster, backend: str, server: str) -> str:
+    """HAProxy's view of ``server`` in ``backend`` (``UP``, ``DOWN``, ...), from its admin socket."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as admin:
+        admin.connect(str(cluster.run_dir / "haproxy.sock"))
+        admin.sendall(f"show servers state {backend}\n".encode())
+        answer = b""
+        while chunk := admin.recv(65536):
+            answer += chunk
+    for line in answer.decode().splitlines():
+        fields = line.split()
+        if len(fields) > 5 and fields[3] == server:
+            return {"0": "DOWN", "2": "UP"}.get(fields[5], fields[5])
+    raise AssertionError(f"{server} not in {backend}: {answer!r}")
+
+
+def test_haproxy_sees_every_backend_up_and_a_conversation_goes_through_it(cluster, names: ResponseNames) -> None:
+    running, _ = cluster
+    for backend, servers in (("rasa", running.layout.rasa_servers), ("navigator", running.layout.services)):
+        for server in servers:
+            deadline = time.monotonic() + 10
+            while haproxy_state(running, backend, server.name) != "UP" and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert haproxy_state(running, backend, server.name) == "UP"
+    chat = conversation(running, names)
+    assert chat.say("I want to open a support request") == ["utter_ask_company_name"]
+    with urllib.request.urlopen(f"{running.service_url}/health", timeout=30) as answer:
+        assert answer.status == 200
+
+
+def test_one_senders_concurrent_messages_on_both_rasa_servers_are_handled_one_at_a_time(cluster,
+                                                                                      names: ResponseNames) -> None:
+    running, settings = cluster
+    sender = f"order-{uuid.uuid4().hex[:10]}"
+    servers = running.layout.rasa_servers
+    messages = [f"hello {i}" for i in range(50)]
+
+    def send(i: int) -> list[str]:
+        # Alternately to each Rasa server directly, so that both handle this conversation at the same time.
+        return backend_conversation(servers[i % len(servers)].url, names, sender).say(messages[i])
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        replies = list(pool.map(send, range(50)))
+    elapsed = time.monotonic() - started
+    print(f"ordering: 50 concurrent messages of one sender on {len(servers)} Rasa servers in {elapsed:.1f} s")
+    assert all(replies), "a message got an empty reply"
+
+    events = tracker_events(settings.tracker_db_url, sender)
+    users = [data["text"] for kind, _, data in events if kind == "user"]
+    assert sorted(users) == sorted(messages), "each message is in the tracker exactly once"
+    # Each user event is followed by its own bot turn: actions (and the bot's utterances) up to action_listen,
+    # before the next user event.
+    turn_open = False
+    for kind, action, _ in events:
+        if kind == "user":
+            assert not turn_open, "a message was taken in before the previous one's turn ended"
+            turn_open, answered = True, False
+        elif kind == "bot" and turn_open:
+            answered = True
+        elif kind == "action" and action == "action_listen" and turn_open:
+            assert answered, "a turn ended without a bot reply"
+            turn_open = False
+    assert not turn_open
+
+
+def test_a_service_killed_during_20_conversations_leaves_no_empty_reply_and_stores_each_request_once(
+        cluster, names: ResponseNames) -> None:
+    running, settings = cluster
+    chats = [conversation(running, names, f"svc-{i:02d}-{uuid.uuid4().hex[:8]}") for i in range(20)]
+    started_all = threading.Barrier(len(chats) + 1)
+    empty, apologies, created = [], [], []
+
+    def converse(chat) -> None:
+        first = chat.say("I want to open a support request")
+        started_all.wait(timeout=300)
+        if not first:
+            empty.append((chat.sender, "start"))
+        for answer in FORM_ANSWERS:
+            for _ in range(5):  # the form asks again for an answer it could not check
+                replies = chat.say(answer)
+                if not replies:
+                    empty.append((chat.sender, answer))
+                if "utter_service_unavailable" not in replies:
+                    break
+                apologies.append((chat.sender, answer))
+        if "utter_request_created" in replies:  # the answer to "confirm"
+            created.append(chat.sender)
+
+    threads = [threading.Thread(target=converse, args=(chat,)) for chat in chats]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    started_all.wait(timeout=300)
+    victim = running.child(running.layout.services[0].name)
+    time.sleep(0.5)  # the conversations' next turns are under way
+    victim.process.kill()
+    killed_at = time.monotonic()
+    for thread in threads:
+        thread.join(timeout=600)
+    elapsed = time.monotonic() - started
+    deadline = time.monotonic() + 10
+    while haproxy_state(running, "navigator", victim.name) != "DOWN" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    print(f"service killed {killed_at - started:.1f} s into 20 conversations; all done in {elapsed:.1f} s; "
+          f"empty replies {len(empty)}; apologies {len(apologies)}; requests created {len(created)}")
+    assert not empty, empty
+    assert haproxy_state(running, "navigator", victim.name) == "DOWN"
+    counts = {chat.sender: stored_requests(settings.database_url, chat.sender) for chat in chats}
+    assert all(count == 1 for count in counts.values()), counts
+    assert len(created) == len(chats)
+
+
+def test_a_rasa_server_killed_in_the_middle_of_the_form_the_other_one_continues_it(cluster,
+                                                                                  names: ResponseNames) -> None:
+    running, settings = cluster
+    chat = conversation(running, names)
+    assert chat.say("I want to open a support request") == ["utter_ask_company_name"]
+    assert chat.say("Acme Bio AB") == ["utter_ask_contact_person"]
+    victim = running.child(running.layout.rasa_servers[0].name)
+    victim.process.kill()
+    victim.process.wait(timeout=30)
+    started = time.monotonic()
+    assert chat.say("Alex Doe") == ["utter_ask_email"]
+    first_turn = time.monotonic() - started
+    for answer in FORM_ANSWERS[2:-1]:
+        assert chat.say(answer), f"no reply to {answer!r}"
+    assert chat.say("confirm") == ["utter_request_created", "custom:support_request"]
+    print(f"Rasa server killed in the form: the next message answered by the other in {first_turn:.2f} s")
+    assert stored_requests(settings.database_url, chat.sender) == 1
