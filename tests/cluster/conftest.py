@@ -2,13 +2,14 @@
 once per test module on the session's throwaway PostgreSQL and Redis (tests/servers.py).
 
 ``cluster`` yields ``(Cluster, Settings)``. The request database starts migrated and empty, the tracker store with
-Rasa's empty ``events`` table, Redis emptied. Nothing calls the supervisor's ``check`` unless a test does, so a
+Rasa's empty ``events`` table, Redis emptied; the services' mail server (``smtp_socket``) is down. Nothing calls the supervisor's ``check`` unless a test does, so a
 process a test kills stays down until that test starts it again.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 
@@ -19,10 +20,19 @@ from navigator.settings import Settings
 from tests.conftest import MODEL, PROJECT_ROOT, STACK_START_TIMEOUT
 from tests.e2e.conftest import Conversation, ResponseNames
 from tests.servers import PostgresServer, redis_command
+from tests.support_requests.servers import refusing_port
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer,
+def smtp_socket() -> Iterator[socket.socket]:
+    """The port of the cluster's mail server, bound and not listening: the server is down until a test starts
+    one on this socket (``SmtpServer(sock=...)``)."""
+    with refusing_port() as held:
+        yield held
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, smtp_socket: socket.socket, postgres_server: PostgresServer,
             postgres_request_template: str, postgres_tracker_template: str,
             redis_server: str) -> Iterator[tuple[Cluster, Settings]]:
     if not MODEL.exists():
@@ -39,6 +49,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresS
             "NAVIGATOR_REDIS_URL": redis_server,
             "NAVIGATOR_RASA_PUBLIC_URL": f"http://localhost:{layout.rasa_port}",
             "NAVIGATOR_SESSION_KEY_FILE": str(data / "session.key"),
+            "NAVIGATOR_SMTP_HOST": "127.0.0.1",
+            "NAVIGATOR_SMTP_PORT": str(smtp_socket.getsockname()[1]),
         }
         settings = Settings.from_env({**environment, "NAVIGATOR_INDEX_DIR": str(PROJECT_ROOT / "var" / "index")})
         previous = {key: os.environ.get(key) for key in environment}

@@ -8,7 +8,11 @@ conversations; a Rasa server killed in the middle of the support-request form. E
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import json
+import socket
+import subprocess
 import threading
 import time
 import urllib.request
@@ -19,11 +23,16 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from navigator.cluster import Cluster
+from navigator.settings import PROJECT_ROOT
 from support_requests.store import RequestStore
 from tests.cluster.conftest import backend_conversation, conversation
 from tests.e2e.conftest import ResponseNames
+from tests.support_requests.servers import SmtpServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
+DRIVER = PROJECT_ROOT / "tests" / "cluster" / "socketio_driver.py"
 
 FORM_ANSWERS = ("Acme Bio AB", "Alex Doe", "alex@acme-bio.se", "skip", "skip",
                 "We need GMP manufacturing of a viral vector", "yes", "confirm")
@@ -47,21 +56,70 @@ def tracker_events(tracker_db_url: str, sender: str) -> list[tuple[str, str | No
     return [(row[0], row[1], json.loads(row[2])) for row in rows]
 
 
-def haproxy_state(cluster: Cluster, backend: str, server: str) -> str:
-    """HAProxy's view of ``server`` in ``backend`` (``UP``, ``DOWN``, ...), from its admin socket."""
-    import socket
-
+def haproxy_command(cluster: Cluster, command: str) -> str:
+    """HAProxy's answer to ``command`` on its admin socket."""
     with socket.socket(socket.AF_UNIX) as admin:
         admin.connect(str(cluster.run_dir / "haproxy.sock"))
-        admin.sendall(f"show servers state {backend}\n".encode())
+        admin.sendall(f"{command}\n".encode())
         answer = b""
         while chunk := admin.recv(65536):
             answer += chunk
-    for line in answer.decode().splitlines():
+    return answer.decode()
+
+
+def haproxy_state(cluster: Cluster, backend: str, server: str) -> str:
+    """HAProxy's view of ``server`` in ``backend`` (``UP``, ``DOWN``, ...), from its admin socket."""
+    answer = haproxy_command(cluster, f"show servers state {backend}")
+    for line in answer.splitlines():
         fields = line.split()
         if len(fields) > 5 and fields[3] == server:
             return {"0": "DOWN", "2": "UP"}.get(fields[5], fields[5])
     raise AssertionError(f"{server} not in {backend}: {answer!r}")
+
+
+def socketio_holder(cluster: Cluster) -> str:
+    """The Rasa server that serves the one socket.io user: the only one to which HAProxy sent socket.io requests."""
+    rows = list(csv.DictReader(haproxy_command(cluster, "show stat").lstrip("# ").splitlines()))
+    holding = [r["svname"] for r in rows if r["pxname"] == "rasa_socketio"
+               and r["svname"] not in ("FRONTEND", "BACKEND") and int(r["stot"] or 0) > 0]
+    assert len(holding) == 1, holding
+    return holding[0]
+
+
+class SocketUser:
+    """A user of the chat widget's socket.io channel through HAProxy (tests/cluster/socketio_driver.py, run in
+    the Rasa environment, which has python-socketio)."""
+
+    def __init__(self, url: str, names: ResponseNames):
+        self.names = names
+        self.session_id = uuid.uuid4().hex
+        self.process = subprocess.Popen([str(RASA_PYTHON), str(DRIVER), url, self.session_id], text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=PROJECT_ROOT)
+
+    def _ask(self, command: dict) -> dict:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, f"the socket.io driver stopped (exit {self.process.poll()})"
+        return json.loads(line)
+
+    def say(self, text: str) -> list[str]:
+        return [self.names.of(m) for m in self._ask({"say": text})["replies"]]
+
+    def await_reconnect(self, timeout: float) -> float:
+        """Seconds from the lost connection to the confirmed session on a new one."""
+        answer = self._ask({"await_reconnect": timeout})
+        assert answer["reconnected"], "the socket.io client did not reconnect"
+        return answer["seconds"]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def test_haproxy_sees_every_backend_up_and_a_conversation_goes_through_it(cluster, names: ResponseNames) -> None:
@@ -163,18 +221,64 @@ def test_a_service_killed_during_20_conversations_leaves_no_empty_reply_and_stor
 
 def test_a_rasa_server_killed_in_the_middle_of_the_form_the_other_one_continues_it(cluster,
                                                                                   names: ResponseNames) -> None:
+    """A REST user and a socket.io (widget) user are both inside the form when the Rasa server that holds the
+    socket.io connection dies: the REST user's next message, through HAProxy, is answered by the other server;
+    the widget reconnects there and its session goes on; each form continues where it was."""
     running, settings = cluster
     chat = conversation(running, names)
     assert chat.say("I want to open a support request") == ["utter_ask_company_name"]
     assert chat.say("Acme Bio AB") == ["utter_ask_contact_person"]
-    victim = running.child(running.layout.rasa_servers[0].name)
-    victim.process.kill()
-    victim.process.wait(timeout=30)
-    started = time.monotonic()
-    assert chat.say("Alex Doe") == ["utter_ask_email"]
-    first_turn = time.monotonic() - started
+    web = SocketUser(running.rasa_url, names)
+    try:
+        assert web.say("I want to open a support request") == ["utter_ask_company_name"]
+        victim = running.child(socketio_holder(running))
+        victim.process.kill()
+        victim.process.wait(timeout=30)
+        started = time.monotonic()
+        assert chat.say("Alex Doe") == ["utter_ask_email"]
+        first_turn = time.monotonic() - started
+        reconnected = web.await_reconnect(60)
+        assert web.say("Acme Bio AB") == ["utter_ask_contact_person"]
+    finally:
+        web.close()
     for answer in FORM_ANSWERS[2:-1]:
         assert chat.say(answer), f"no reply to {answer!r}"
     assert chat.say("confirm") == ["utter_request_created", "custom:support_request"]
-    print(f"Rasa server killed in the form: the next message answered by the other in {first_turn:.2f} s")
+    print(f"Rasa server {victim.name} killed in the form: the next REST message answered by the other in "
+          f"{first_turn:.2f} s; the widget's socket.io session resumed there {reconnected:.2f} s after the loss")
     assert stored_requests(settings.database_url, chat.sender) == 1
+    assert stored_requests(settings.database_url, web.session_id) == 0  # its form was left half-way
+
+
+def test_mail_down_then_up_with_two_workers_sends_each_notification_once(cluster, smtp_socket) -> None:
+    """The mail server was down while the requests above were made; both services' outbox workers (the one killed
+    above is started again) deliver each notification exactly once when it comes up."""
+    running, settings = cluster
+    for service in running.layout.services:
+        child = running.child(service.name)
+        if child.exited():
+            child.start()
+    with RequestStore.from_url(settings.database_url) as store:
+        expected = {record.id for record in store.outbox.records()}
+    assert len(expected) >= 2 * 21, "the requests of the tests above have their notifications waiting"
+    for service in running.layout.services:
+        deadline = time.monotonic() + 300
+        while haproxy_state(running, "navigator", service.name) != "UP" and time.monotonic() < deadline:
+            time.sleep(0.5)
+    server = SmtpServer(sock=smtp_socket).start()
+    started = time.monotonic()
+    try:
+        deadline = started + 180  # a failed delivery is tried again after 30 s
+        while len(server.handler.count_by("X-Navigator-Delivery")) < len(expected) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        delivered = time.monotonic() - started
+        time.sleep(6)  # a worker's next poll (every 5 s) would send a duplicate now
+        deliveries = server.handler.count_by("X-Navigator-Delivery")
+    finally:
+        server.stop()
+    print(f"mail server up: {len(deliveries)} notifications of {len(expected)} delivered in {delivered:.1f} s by "
+          f"{len(running.layout.services)} workers; most copies of one: {max(deliveries.values(), default=0)}")
+    assert set(deliveries) == {f"navigator-outbox-{i}" for i in expected}
+    assert set(deliveries.values()) == {1}
+    with RequestStore.from_url(settings.database_url) as store:
+        assert store.outbox.counts() == {"sent": len(expected)}
