@@ -17,7 +17,9 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Self
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -282,3 +284,101 @@ def test_mail_down_then_up_with_two_workers_sends_each_notification_once(cluster
     assert set(deliveries.values()) == {1}
     with RequestStore.from_url(settings.database_url) as store:
         assert store.outbox.counts() == {"sent": len(expected)}
+
+
+class Chatter:
+    """Users talking to the cluster in threads until stopped, each turn's time and reply names recorded."""
+
+    def __init__(self, cluster: Cluster, names: ResponseNames, users: int, script: Sequence[str]):
+        self.chats = [conversation(cluster, names, f"load-{i}-{uuid.uuid4().hex[:8]}") for i in range(users)]
+        self.script = script
+        self.turns: list[tuple[str, float, float, tuple[str, ...]]] = []  # sender, sent, answered, reply names
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._talk, args=(chat,)) for chat in self.chats]
+
+    def _talk(self, chat) -> None:
+        step = 0
+        while not self._stop.is_set():
+            text = self.script[step % len(self.script)]
+            sent = time.monotonic()
+            try:
+                replies = chat.say(text)
+            except OSError as error:  # an HTTP error or a refused connection: not an answer either
+                self.errors.append(f"{chat.sender} {text!r}: {error}")
+                replies = []
+            self.turns.append((chat.sender, sent, time.monotonic(), tuple(replies)))
+            if replies and UNAVAILABLE not in replies:
+                step += 1
+            time.sleep(0.2)
+
+    def __enter__(self) -> Self:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=300)
+
+    def empty(self) -> list[tuple]:
+        return [turn for turn in self.turns if not turn[3]]
+
+    def apologies(self) -> list[tuple]:
+        return [turn for turn in self.turns if UNAVAILABLE in turn[3]]
+
+    def last_failure(self) -> float:
+        """When the last turn that was not answered normally was answered (0 when none)."""
+        return max((turn[2] for turn in self.turns if not turn[3] or UNAVAILABLE in turn[3]), default=0.0)
+
+
+UNAVAILABLE = "utter_service_unavailable"
+
+
+def test_a_redis_restart_loses_no_turn_and_leaves_no_conversation_stuck(cluster, cluster_redis,
+                                                                      names: ResponseNames) -> None:
+    running, _ = cluster
+    with Chatter(running, names, users=5, script=["hello", "what can you do?"]) as load:
+        time.sleep(3)
+        away = cluster_redis.restart(down_seconds=2)
+        back = time.monotonic()
+        time.sleep(8)
+    after = [turn for turn in load.turns if turn[1] > back + 5]
+    recovered = max(load.last_failure() - back, 0.0)
+    print(f"Redis away {away:.1f} s (restarted empty) under 5 users: {len(load.turns)} turns, "
+          f"{len(load.apologies())} apologies, {len(load.empty())} empty replies, errors {len(load.errors)}; "
+          f"normal answers again {recovered:.1f} s after it came back")
+    assert not load.errors, load.errors[:3]
+    assert not load.empty(), load.empty()[:3]
+    assert {turn[0] for turn in after} == {chat.sender for chat in load.chats}, "every conversation goes on"
+    assert all(turn[3] and UNAVAILABLE not in turn[3] for turn in after), after
+
+
+def test_a_postgresql_restart_gets_try_again_answers_and_stores_nothing_twice(cluster, cluster_postgres,
+                                                                            names: ResponseNames) -> None:
+    running, settings = cluster
+    script = ["I want to open a support request", *FORM_ANSWERS]
+    with Chatter(running, names, users=4, script=script) as load:
+        time.sleep(3)
+        away = cluster_postgres.restart(down_seconds=3)
+        back = time.monotonic()
+        deadline = back + 120
+        # Until every conversation has gone through the whole form at least once after the restart.
+        while time.monotonic() < deadline and not all(
+                any(t[0] == chat.sender and t[1] > back and "utter_request_created" in t[3] for t in load.turns)
+                for chat in load.chats):
+            time.sleep(0.5)
+    during = [turn for turn in load.turns if turn[1] < back and turn[2] > back - away]
+    recovered = max(load.last_failure() - back, 0.0)
+    created = {chat.sender: sum("utter_request_created" in t[3] for t in load.turns if t[0] == chat.sender)
+               for chat in load.chats}
+    stored = {chat.sender: stored_requests(settings.database_url, chat.sender) for chat in load.chats}
+    print(f"PostgreSQL away {away:.1f} s under 4 users in the form: {len(during)} turns during the outage, "
+          f"{len(load.apologies())} apologies, {len(load.empty())} empty replies, errors {len(load.errors)}; normal "
+          f"answers again {recovered:.1f} s after it came back; requests confirmed {created}, stored {stored}")
+    assert not load.errors, load.errors[:3]
+    assert not load.empty(), load.empty()[:3]
+    assert load.apologies(), "turns during the outage get the try-again answer"
+    assert all(count >= 1 for count in created.values()), "every conversation finishes its form after the restart"
+    assert stored == created, "each confirmed request is stored once"
