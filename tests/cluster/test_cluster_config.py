@@ -109,3 +109,16 @@ def test_each_rasa_servers_relay_calls_the_services_through_haproxy(tmp_path: Pa
     assert stores["tracker_store"]["url"] == "db.internal"
     with pytest.raises(ValueError, match="either service_port or service_url"):
         write_rasa_config(settings(), tmp_path / "rasa2", 5055, 5100, service_url=layout.actions_url)
+
+
+def test_navigator_cluster_refuses_sqlite_naming_the_variables(monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from navigator.cli import main
+
+    for variable in ("NAVIGATOR_DATABASE_URL", "NAVIGATOR_TRACKER_DB_URL", "NAVIGATOR_REDIS_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    assert main(["cluster"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("navigator: a cluster needs shared databases")
+    for variable in ("NAVIGATOR_DATABASE_URL", "NAVIGATOR_TRACKER_DB_URL", "NAVIGATOR_REDIS_URL"):
+        assert variable in error
