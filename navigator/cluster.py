@@ -28,7 +28,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,13 +259,13 @@ def _local(host: str) -> str:
 
 @contextlib.contextmanager
 def running_cluster(settings: Settings, *, model: Path, layout: ClusterLayout, run_dir: Path = RUN_DIR,
-                    timeout: float = 600.0, say=lambda line: print(line, file=sys.stderr, flush=True),
-                    ) -> Iterator[Cluster]:
+                    timeout: float = 600.0, say: Callable[[str], None] | None = None) -> Iterator[Cluster]:
     """Start HAProxy, the services and the Rasa servers; yield once every one answers its health check; stop them
     all afterwards.
 
     The first Rasa server starts with the services; the others once it answers, so that only one of them creates
-    the tracker store's table in a new database.
+    the tracker store's table in a new database. ``say`` receives the supervisor's restart notes (default:
+    standard error).
 
     Raises:
         ClusterError: wrong settings or HAProxy missing.
@@ -297,7 +297,7 @@ def running_cluster(settings: Settings, *, model: Path, layout: ClusterLayout, r
             command += ["--enable-api", "--auth-token", settings.rasa_api_token]
         children.append(Child(server.name, command, cwd=PROJECT_ROOT / "bot", log=run_dir / f"{server.name}.log",
                               env=env))
-    supervisor = Supervisor(children, say=say)
+    supervisor = Supervisor(children, say=say or (lambda line: print(line, file=sys.stderr, flush=True)))
     by_name = {child.name: child for child in children}
     health = {**{b.name: b.url + SERVICE_HEALTH_PATH for b in layout.services},
               **{b.name: b.url + RASA_HEALTH_PATH for b in layout.rasa_servers}}
