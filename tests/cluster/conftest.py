@@ -21,7 +21,11 @@ from navigator.cluster import Cluster, ClusterLayout, running_cluster
 from navigator.settings import Settings
 from support_requests.database import open_engine
 from support_requests.store import RequestStore
-from tests.cluster.restartable import RestartablePostgres, RestartableRedis
+from tests.cluster.restartable import (
+    RestartablePostgres,
+    RestartableRedis,
+    RestartableServer,
+)
 from tests.conftest import MODEL, PROJECT_ROOT, STACK_START_TIMEOUT
 from tests.e2e.conftest import Conversation, ResponseNames
 from tests.servers import ServerError
@@ -37,28 +41,26 @@ def smtp_socket() -> Iterator[socket.socket]:
         yield held
 
 
-@pytest.fixture(scope="module")
-def cluster_postgres() -> Iterator[RestartablePostgres]:
-    """The cluster's PostgreSQL, which a test may restart (tests/cluster/restartable.py)."""
+def _serving(server_class: type[RestartableServer]) -> Iterator[RestartableServer]:
     try:
-        server = RestartablePostgres()
+        server = server_class()
         server.start()
     except ServerError as error:
         pytest.fail(str(error), pytrace=False)
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def cluster_postgres() -> Iterator[RestartablePostgres]:
+    """The cluster's PostgreSQL, which a test may restart (tests/cluster/restartable.py)."""
+    yield from _serving(RestartablePostgres)
 
 
 @pytest.fixture(scope="module")
 def cluster_redis() -> Iterator[RestartableRedis]:
     """The cluster's Redis, which a test may restart."""
-    try:
-        server = RestartableRedis()
-        server.start()
-    except ServerError as error:
-        pytest.fail(str(error), pytrace=False)
-    yield server
-    server.close()
+    yield from _serving(RestartableRedis)
 
 
 @pytest.fixture(scope="module")
