@@ -20,10 +20,11 @@ export TOKENIZERS_PARALLELISM := false
 export RASA_TELEMETRY_ENABLED := false
 export NAVIGATOR_INDEX_DIR ?= $(abspath $(INDEX_DIR))
 
-.PHONY: help setup index model run shell test test-bot test-unit eval bench validate validate-bot clean
+.PHONY: help setup index model run cluster shell test test-bot test-unit eval bench validate validate-bot clean
 
 help:
 	@echo "make run      start Navigator (sets everything up first)"
+	@echo "make cluster  2 Rasa servers and 2 services behind HAProxy, on PostgreSQL and Redis (docs/deploy.md)"
 	@echo "make test     run the whole test suite"
 	@echo "make eval     matching quality on the labelled queries"
 	@echo "make bench    speed and memory figures"
@@ -51,6 +52,12 @@ chromium:
 .PHONY: test-servers
 test-servers:
 	@scripts/install-test-servers
+
+# Debian's HAProxy for `make cluster` and the cluster tests, which run it with their own configuration; instant when
+# installed, and Debian's own HAProxy service is never started.
+.PHONY: haproxy
+haproxy:
+	@scripts/install-haproxy
 
 $(VENV)/.installed: requirements/app.lock pyproject.toml
 	scripts/make-venv $(VENV) 3.11 requirements/app.lock
@@ -91,10 +98,14 @@ test-bot: validate-bot model
 run: setup index model
 	$(NAVIGATOR) run
 
+# Needs NAVIGATOR_DATABASE_URL and NAVIGATOR_TRACKER_DB_URL on PostgreSQL and NAVIGATOR_REDIS_URL (docs/deploy.md).
+cluster: setup index model haproxy
+	$(NAVIGATOR) cluster
+
 shell: setup index model
 	scripts/shell
 
-test: setup chromium test-servers index model
+test: setup chromium test-servers haproxy index model
 	$(NAVIGATOR) eval --check --no-multipart
 	$(VENV)/bin/pytest
 	$(MAKE) --no-print-directory test-bot

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import turn_guard
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -125,4 +126,6 @@ class ActionRelayInput(InputChannel):
             status, content, content_type = await self.relay(request.body, headers)
             return response.raw(content, status=status, content_type=content_type)
 
+        # Every run configures this channel, so it also guards the turns of every channel (bot/turn_guard.py).
+        turn_guard.install(relay, self.advisors_email)
         return relay

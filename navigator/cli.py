@@ -108,6 +108,21 @@ def _parser() -> argparse.ArgumentParser:
                      help="the trained Rasa model (default: var/models/navigator.tar.gz)")
     run.set_defaults(handler=_run)
 
+    cluster = commands.add_parser("cluster", help="start several Rasa servers and Navigator services behind HAProxy "
+                                                  "(PostgreSQL and Redis required; docs/deploy.md)")
+    cluster.add_argument("--host", default="127.0.0.1", help="the interface of HAProxy's public addresses")
+    cluster.add_argument("--rasa-servers", type=int, default=2)
+    cluster.add_argument("--services", type=int, default=2)
+    cluster.add_argument("--rasa-port", type=int, default=5005, help="the public Rasa address (through HAProxy)")
+    cluster.add_argument("--service-port", type=int, default=5055,
+                         help="the public Navigator address (through HAProxy)")
+    cluster.add_argument("--actions-port", type=int, default=5056,
+                         help="HAProxy's internal address on 127.0.0.1 for the Rasa servers' action calls")
+    cluster.add_argument("--first-backend-port", type=int, default=5100,
+                         help="the Rasa servers and then the services listen on 127.0.0.1 from this port on")
+    cluster.add_argument("--model", type=Path, default=Path("var/models/navigator.tar.gz"))
+    cluster.set_defaults(handler=_cluster)
+
     bench = commands.add_parser("bench", help="measure latency, build time and memory at several sizes")
     bench.add_argument("--sizes", default="1000,10000,100000", help="comma-separated entry counts")
     bench.add_argument("--queries", type=int, default=200, help="timed queries per size")
@@ -357,6 +372,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     model = args.model if args.model.is_absolute() else PROJECT_ROOT / args.model
     return run_forever(settings, model=model, rasa_port=args.rasa_port, service_port=args.service_port,
                        host=args.host)
+
+
+def _cluster(args: argparse.Namespace, settings: Settings) -> int:
+    from navigator.cluster import ClusterLayout, run_cluster_forever
+    from navigator.settings import PROJECT_ROOT
+
+    model = args.model if args.model.is_absolute() else PROJECT_ROOT / args.model
+    layout = ClusterLayout.numbered(args.rasa_servers, args.services, host=args.host, rasa_port=args.rasa_port,
+                                    service_port=args.service_port, actions_port=args.actions_port,
+                                    first_backend_port=args.first_backend_port)
+    return run_cluster_forever(settings, model=model, layout=layout)
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:

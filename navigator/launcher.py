@@ -64,9 +64,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_rasa_config(settings: Settings, run_dir: Path, service_port: int, rasa_port: int) -> tuple[Path, Path]:
+def write_rasa_config(settings: Settings, run_dir: Path, service_port: int | None = None, rasa_port: int | None = None,
+                      *, service_url: str | None = None) -> tuple[Path, Path]:
     """Rasa's endpoints.yml and credentials.yml for this run (with Slack and Teams when their settings are present),
-    readable by their owner only (they hold secrets). Returns their paths."""
+    readable by their owner only (they hold secrets). Returns their paths.
+
+    Args:
+        service_port: the Navigator service on this machine (``http://127.0.0.1:PORT``), or
+        service_url: the Navigator service's base address, such as a load balancer in front of several services
+            (``navigator cluster``); exactly one of the two.
+        rasa_port: the port of the Rasa server these files are for (its action relay is there).
+    """
+    if (service_port is None) == (service_url is None) or rasa_port is None:
+        raise ValueError("write_rasa_config needs rasa_port and either service_port or service_url")
+    service = service_url.rstrip("/") if service_url else f"http://127.0.0.1:{service_port}"
     run_dir.mkdir(parents=True, exist_ok=True)
     relay_secret = secrets.token_urlsafe(32)
     endpoints = {
@@ -86,12 +97,12 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int, rasa
         # Rasa's socket.io channel with an output the website widget can show (bot/webchat_channel.py).
         "webchat_channel.WebchatInput": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                                          "session_persistence": True},
-        "action_relay.ActionRelayInput": {"service_url": f"http://127.0.0.1:{service_port}/webhook",
+        "action_relay.ActionRelayInput": {"service_url": f"{service}/webhook",
                                           "secret": relay_secret, "advisors_email": settings.advisors_email},
     }
     if settings.slack_enabled or settings.teams_enabled:
         token = channels_api_token(settings, settings.session_key_file.parent / "channels.token")
-        credentials.update(channel_credentials(settings, f"http://127.0.0.1:{service_port}", token))
+        credentials.update(channel_credentials(settings, service, token))
     endpoints_path, credentials_path = run_dir / "endpoints.yml", run_dir / "credentials.yml"
     for path, content in ((endpoints_path, endpoints), (credentials_path, credentials)):
         _write_private(path, yaml.safe_dump(content))
