@@ -23,6 +23,7 @@ from index.errors import NavigatorIndexError, QueryError
 from index.text import clean_query
 from navigator.advisors_cli import add_advisors_commands
 from navigator.api_cli import add_api_commands
+from navigator.rasa_config_cli import add_rasa_config_command
 from navigator.requests_cli import add_requests_commands
 from navigator.settings import Settings, SettingsError
 from navigator.teams_package import add_teams_package_command
@@ -145,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     add_advisors_commands(commands)
     add_api_commands(commands)
     add_teams_package_command(commands)
+    add_rasa_config_command(commands)
     return parser
 
 
