@@ -200,9 +200,13 @@ def test_the_ingresses_route_to_services_and_pin_socketio_to_one_rasa_server() -
     assert socketio["metadata"]["annotations"]["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$remote_addr"
     assert services[service]["spec"]["sessionAffinity"] == "ClientIP"
     assert routes["/webhooks/"][1] == "rasa" and "sessionAffinity" not in services["rasa"]["spec"]
-    internal, _ = routes["/webhook"]
-    assert internal["metadata"]["annotations"]["nginx.ingress.kubernetes.io/allowlist-source-range"] == "127.0.0.1/32"
-    assert routes["/actions"][0] is internal
+    # Rasa's action protocol is never public: the services' action routes and the Rasa servers' relay.
+    for path in ("/webhook", "/actions", f"/webhooks/{RELAY_NAME}/webhook"):
+        internal = routes[path][0]
+        assert internal["metadata"]["annotations"]["nginx.ingress.kubernetes.io/allowlist-source-range"] == \
+            "127.0.0.1/32", path
+        (rule,) = internal["spec"]["rules"]
+        assert {p["pathType"] for p in rule["http"]["paths"]} == {"Exact"}
 
 
 def test_rasa_servers_start_one_after_another() -> None:
