@@ -209,6 +209,19 @@ def test_the_ingresses_route_to_services_and_pin_socketio_to_one_rasa_server() -
         assert {p["pathType"] for p in rule["http"]["paths"]} == {"Exact"}
 
 
+def test_the_stores_answer_the_pods_that_use_them() -> None:
+    workloads = {obj["metadata"]["name"]: obj for obj in deployed_objects() if obj["kind"] in WORKLOADS}
+    for name, port in (("postgres", 5432), ("redis", 6379)):
+        policy = find("NetworkPolicy", name)
+        assert policy["spec"]["podSelector"]["matchLabels"] == workloads[name]["spec"]["selector"]["matchLabels"]
+        (rule,) = policy["spec"]["ingress"]
+        (peer,) = rule["from"]
+        (allowed,) = peer["podSelector"]["matchExpressions"]
+        assert sorted(allowed["values"]) == ["navigator", "rasa"] and [p["port"] for p in rule["ports"]] == [port]
+        assert all(workloads[app]["spec"]["template"]["metadata"]["labels"][allowed["key"]] == app
+                   for app in allowed["values"])
+
+
 def test_rasa_servers_start_one_after_another() -> None:
     # The first creates the tracker store's table in a new database before the next starts (navigator cluster).
     assert find("StatefulSet", "rasa")["spec"]["podManagementPolicy"] == "OrderedReady"
