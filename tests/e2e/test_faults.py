@@ -18,7 +18,7 @@ from navigator.launcher import Stack
 from support_requests.store import RequestStore
 from tests.e2e.conftest import Conversation
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 RESTART_TIMEOUT = 900.0
 

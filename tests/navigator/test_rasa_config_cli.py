@@ -3,6 +3,7 @@ elsewhere (the init container of deploy/kubernetes/rasa.yaml)."""
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -20,6 +21,11 @@ SLACK = {"NAVIGATOR_SLACK_SIGNING_SECRET": "signing-secret", "NAVIGATOR_SLACK_BO
 
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch):
+    """Sets the given settings, and only those: settings of this process's own (such as the running test stack's,
+    which has Slack and Teams on) are removed first."""
+    for name in [name for name in os.environ if name.startswith("NAVIGATOR_")]:
+        monkeypatch.delenv(name)
+
     def set_environment(values: dict[str, str]) -> None:
         for name, value in values.items():
             monkeypatch.setenv(name, value)
