@@ -54,6 +54,13 @@ class ClusterError(LaunchError, ValueError):
     """The cluster cannot start: wrong settings, or a missing program; the message says what to do."""
 
 
+RELAY_PATH = "/webhooks/navigator_actions/"
+"""The Rasa servers' action relay (bot/action_relay.py), for their own calls only."""
+
+ACTION_PATHS = ("/webhook", "/actions")
+"""The Navigator services' action protocol (rasa-sdk's), for the Rasa servers only."""
+
+
 @dataclass(frozen=True)
 class Backend:
     """One server behind HAProxy: its name in haproxy.cfg and its address."""
@@ -189,11 +196,15 @@ def haproxy_config(layout: ClusterLayout, *, admin_socket: Path | None = None) -
         "",
         "frontend rasa",
         f"    bind {_bind(layout.host, layout.rasa_port)}",
+        # The action relay answers only the run's secret; from outside it is not reachable at all.
+        f"    http-request deny deny_status 403 if {{ path_beg {RELAY_PATH} }}",
         "    use_backend rasa_socketio if { path_beg /socket.io/ }",
         "    default_backend rasa",
         "",
         "frontend navigator",
         f"    bind {_bind(layout.host, layout.service_port)}",
+        # The action protocol is for the Rasa servers, through the internal frontend below, not for the public.
+        f"    http-request deny deny_status 403 if {{ path {' '.join(ACTION_PATHS)} }}",
         "    default_backend navigator",
         "",
         "# The Rasa servers' action relays reach the services here; never exposed beyond this machine.",

@@ -83,6 +83,10 @@ def test_haproxy_checks_every_backend_and_retries_only_failed_connections() -> N
     assert "option redispatch 1" in config["defaults"]
     assert config["frontend actions"][0] == "bind 127.0.0.1:5056"
     assert config["frontend rasa"][0] == "bind 0.0.0.0:5005"
+    # The action protocol and the relay are not public.
+    assert "http-request deny deny_status 403 if { path /webhook /actions }" in config["frontend navigator"]
+    assert "http-request deny deny_status 403 if { path_beg /webhooks/navigator_actions/ }" in config["frontend rasa"]
+    assert not [line for line in config["frontend actions"] if "deny" in line]
 
 
 @pytest.mark.integration

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Sequence
@@ -136,6 +137,14 @@ def test_haproxy_sees_every_backend_up_and_a_conversation_goes_through_it(cluste
     assert chat.say("I want to open a support request") == ["utter_ask_company_name"]
     with urllib.request.urlopen(f"{running.service_url}/health", timeout=30) as answer:
         assert answer.status == 200
+    # The action protocol and the relay are for the Rasa servers only: refused at the public frontends.
+    for url in (f"{running.service_url}/webhook", f"{running.service_url}/actions",
+                f"{running.rasa_url}/webhooks/navigator_actions/webhook"):
+        call = urllib.request.Request(url, data=b'{"next_action": "action_search"}',
+                                      headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(call, timeout=30)
+        assert refused.value.code == 403, url
 
 
 def test_one_senders_concurrent_messages_on_both_rasa_servers_are_handled_one_at_a_time(cluster,
