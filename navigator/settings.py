@@ -70,6 +70,8 @@ class Settings:
         slack_api_url: NAVIGATOR_SLACK_API_URL, Slack's Web API (another address only for tests).
         slack_advisors_channel: NAVIGATOR_SLACK_ADVISORS_CHANNEL, a channel id where handoffs to an advisor are
             announced (empty: none).
+        public_url: NAVIGATOR_PUBLIC_URL, the Navigator service as advisors' browsers reach it (such as
+            ``https://navigator.example.org``); when set, the Slack announcement links the console's page.
         teams_app_id: NAVIGATOR_TEAMS_APP_ID, the Azure bot's app id; with the password it turns Teams on.
         teams_app_password: NAVIGATOR_TEAMS_APP_PASSWORD, the app's client secret.
         teams_tenant_id: NAVIGATOR_TEAMS_TENANT_ID, the Microsoft Entra tenant of a single-tenant bot (needed with
@@ -119,6 +121,7 @@ class Settings:
     slack_bot_token: str = field(default="", repr=False)
     slack_api_url: str = "https://slack.com/api"
     slack_advisors_channel: str = ""
+    public_url: str = ""
     teams_app_id: str = ""
     teams_app_password: str = field(default="", repr=False)
     teams_tenant_id: str = ""
@@ -177,6 +180,7 @@ class Settings:
             slack_bot_token=_paired(env, "NAVIGATOR_SLACK_BOT_TOKEN", "NAVIGATOR_SLACK_SIGNING_SECRET"),
             slack_api_url=_http_url(env, "NAVIGATOR_SLACK_API_URL").rstrip("/") or defaults.slack_api_url,
             slack_advisors_channel=_slack_channel_id(env, "NAVIGATOR_SLACK_ADVISORS_CHANNEL"),
+            public_url=_http_url(env, "NAVIGATOR_PUBLIC_URL").rstrip("/"),
             teams_app_id=_paired(env, "NAVIGATOR_TEAMS_APP_ID", "NAVIGATOR_TEAMS_APP_PASSWORD"),
             teams_app_password=_paired(env, "NAVIGATOR_TEAMS_APP_PASSWORD", "NAVIGATOR_TEAMS_APP_ID"),
             teams_tenant_id=_teams_tenant(env),

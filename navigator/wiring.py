@@ -54,7 +54,8 @@ def slack_handoff_notifier(settings: Settings) -> HandoffNotifier | None:
 
     async def announce(conversation_id: str) -> bool:
         return await post_handoff_notice(settings.slack_api_url, settings.slack_bot_token,
-                                         settings.slack_advisors_channel, conversation_id=conversation_id)
+                                         settings.slack_advisors_channel, conversation_id=conversation_id,
+                                         console_url=settings.public_url)
 
     return announce
 

@@ -23,3 +23,14 @@ async def test_a_handoff_is_posted_to_the_configured_channel() -> None:
         [call] = slack.recorded("chat.postMessage")
     assert call.body["channel"] == "C0ADVISORS1"
     assert "Conversation: `slack-0123456789abcdef`" in call.body["text"]
+
+
+async def test_with_the_public_address_the_announcement_links_the_consoles_page() -> None:
+    async with FakeSlack(BOT_TOKEN) as slack:
+        announce = slack_handoff_notifier(Settings.from_env({
+            **SLACK, "NAVIGATOR_SLACK_API_URL": slack.api_url, "NAVIGATOR_SLACK_ADVISORS_CHANNEL": "C0ADVISORS1",
+            "NAVIGATOR_PUBLIC_URL": "https://navigator.example.org/"}))
+        assert await announce("slack-0123456789abcdef") is True
+        [call] = slack.recorded("chat.postMessage")
+    assert "<https://navigator.example.org/console/flagged/slack-0123456789abcdef|Open in the console>" in \
+        call.body["text"]

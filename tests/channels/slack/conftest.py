@@ -131,7 +131,8 @@ class SlackUser:
         time.sleep(settle)
         posts = self.posts()
         self.last, self.seen = posts[self.seen:], len(posts)
-        return [self.name_of(block) for call in self.last for block in call.body["blocks"] if block["type"] == "section"]
+        return [self.name_of(block) for call in self.last for block in call.body["blocks"]
+                if block["type"] == "section"]
 
     def name_of(self, block: dict[str, Any]) -> str:
         """``hit`` for a hit section, else the name of the domain response a section shows."""

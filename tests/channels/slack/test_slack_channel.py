@@ -42,7 +42,8 @@ def user(slack_stack: SlackStack, response_names, request: pytest.FixtureRequest
 def test_url_verification_is_answered_with_the_challenge_as_json(slack_stack: SlackStack) -> None:
     body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
                        "type": "url_verification"}).encode()
-    status, answer = slack_stack.post(*payloads.signed(body, time.time(), content_type="application/json; charset=utf-8"))
+    signed = payloads.signed(body, time.time(), content_type="application/json; charset=utf-8")
+    status, answer = slack_stack.post(*signed)
     assert status == 200
     assert json.loads(answer) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
 
