@@ -142,18 +142,12 @@ def started_stack(data: Path, database_url: str, tracker_db_url: str,
         **(extra_environment or {}),
     }
     settings = Settings.from_env({**environment, "NAVIGATOR_INDEX_DIR": str(PROJECT_ROOT / "var" / "index")})
-    previous = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)
         with running(settings, model=MODEL, rasa_port=rasa_port, service_port=service_port,
                      run_dir=data / "run", timeout=STACK_START_TIMEOUT) as started:
             yield started, settings
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ supervisor's ``check`` unless a test does, so a process a test kills stays down 
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -89,20 +88,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, smtp_socket: socket.socket
         "NAVIGATOR_SMTP_PORT": str(smtp_socket.getsockname()[1]),
     }
     settings = Settings.from_env({**environment, "NAVIGATOR_INDEX_DIR": str(PROJECT_ROOT / "var" / "index")})
-    previous = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    started = time.monotonic()
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)
+        started = time.monotonic()
         with running_cluster(settings, model=MODEL, layout=layout, run_dir=data / "run",
                              timeout=STACK_START_TIMEOUT, say=lambda line: None) as running:
             print(f"cluster started in {time.monotonic() - started:.0f} s")
             yield running, settings
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
