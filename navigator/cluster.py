@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,10 +38,11 @@ from navigator.launcher import (
     _wait_healthy,
     browser_url,
     free_port,
+    supervise_until_stopped,
     write_rasa_config,
 )
 from navigator.settings import PROJECT_ROOT, Settings
-from navigator.supervisor import Child, ChildGaveUp, Supervisor
+from navigator.supervisor import Child, Supervisor
 
 HAPROXY_CANDIDATES = ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy")
 RASA_HEALTH_PATH = "/webhooks/rest/"
@@ -359,13 +359,7 @@ def run_cluster_forever(settings: Settings, *, model: Path, layout: ClusterLayou
                   f"  Actions (internal, for the Rasa servers): {layout.actions_url}/webhook\n"
                   f"  Backends (HAProxy checks each every second):\n{backends}\n"
                   f"  HAProxy configuration and logs: {cluster.run_dir}\nPress Ctrl-C to stop.", flush=True)
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-            while True:
-                cluster.supervisor.check()
-                time.sleep(1)
-    except ChildGaveUp as exc:
-        print(f"navigator: {exc}; stopping", file=sys.stderr)
-        return 1
+            return supervise_until_stopped(cluster.supervisor)
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
         return 0

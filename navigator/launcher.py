@@ -217,6 +217,22 @@ def browser_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def supervise_until_stopped(supervisor: Supervisor) -> int:
+    """Start stopped processes again (a bounded number of times) until Ctrl-C or SIGTERM, or until one stops too
+    often. Returns the exit status: 0 when asked to stop, 1 when a process was given up on."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while True:
+            supervisor.check()
+            time.sleep(1)
+    except ChildGaveUp as exc:
+        print(f"navigator: {exc}; stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+        return 0
+
+
 def run_forever(settings: Settings, *, model: Path, rasa_port: int, service_port: int, host: str) -> int:
     """``make run``: start everything, print the addresses, and wait for Ctrl-C or for a process to stop."""
     run_dir = PROJECT_ROOT / "var" / "run"
@@ -231,13 +247,7 @@ def run_forever(settings: Settings, *, model: Path, rasa_port: int, service_port
                   f"  Rasa socket.io channel: {stack.rasa_url}/socket.io\n"
                   f"  Navigator service: {stack.service_url}/health\n"
                   f"  Logs: {run_dir}\nPress Ctrl-C to stop.", flush=True)
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-            while True:
-                stack.supervisor.check()  # a stopped process is started again, a bounded number of times
-                time.sleep(1)
-    except ChildGaveUp as exc:
-        print(f"navigator: {exc}; stopping", file=sys.stderr)
-        return 1
+            return supervise_until_stopped(stack.supervisor)
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
         return 0
