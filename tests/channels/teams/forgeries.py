@@ -1,8 +1,8 @@
 """Forged or broken webhook requests for the Teams channel, each with the status it must be refused with.
 
-The same table drives the validator's unit tests (tests/channels/teams/test_auth.py) and the webhook of a real
-Rasa server (tests/channels/teams/test_teams_e2e.py), where each request must also give no reply and no
-tracker event. A case builds ``(Authorization header, activity)`` from the signing keys, the serviceUrl the
+The same table (``forgeries``) drives the validator's unit tests (tests/channels/teams/test_auth.py) and the
+webhook of a real Rasa server (tests/channels/teams/test_teams_e2e.py), where each request must also give no
+reply and no tracker event. A case builds ``(Authorization header, activity)`` from the signing keys, the serviceUrl the
 fakes listen on and the current time.
 """
 
@@ -101,41 +101,54 @@ def _valid(keys: SigningKeys, url: str, now: float) -> Request:
     return _signed(keys, url, now)
 
 
-FORGERIES: tuple[Forgery, ...] = (
-    Forgery("no Authorization header", 401, lambda k, u, n: (None, message(u))),
-    Forgery("Basic scheme", 401, lambda k, u, n: (f"Basic {k.token(u, now=n)}", message(u))),
-    Forgery("token without a scheme", 401, lambda k, u, n: (k.token(u, now=n), message(u))),
-    Forgery("Bearer with no token", 401, lambda k, u, n: ("Bearer", message(u))),
-    Forgery("malformed token", 401, lambda k, u, n: ("Bearer not.a.jwt", message(u))),
-    Forgery("random bytes", 401, lambda k, u, n: ("Bearer " + "A" * 300, message(u))),
-    Forgery("wrong iss", 401, lambda k, u, n: _signed(k, u, n, iss="https://sts.windows.net/evil/")),
-    Forgery("iss with a trailing slash", 401, lambda k, u, n: _signed(k, u, n, iss="https://api.botframework.com/")),
-    Forgery("no iss", 401, lambda k, u, n: _signed(k, u, n, iss=None)),
-    Forgery("wrong aud", 401, lambda k, u, n: _signed(k, u, n, aud="another-bot-id")),
-    Forgery("no aud", 401, lambda k, u, n: _signed(k, u, n, aud=None)),
-    Forgery("expired beyond the leeway", 401, lambda k, u, n: _signed(k, u, n, exp=int(n) - 301, nbf=int(n) - 4000)),
-    Forgery("no exp", 401, lambda k, u, n: _signed(k, u, n, exp=None)),
-    Forgery("nbf in the future beyond the leeway", 401, lambda k, u, n: _signed(k, u, n, nbf=int(n) + 301)),
-    Forgery("alg none", 401, _alg_none),
-    Forgery("HS256 signed with the public key", 401, _hs256_with_public_key),
-    Forgery("RS512 instead of RS256", 401, _rs512),
-    Forgery("no kid", 401, lambda k, u, n: ("Bearer " + jwt.encode(
-        {"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": u, "exp": int(n) + 3600},
-        k.keys["key-1"], algorithm="RS256"), message(u))),
-    Forgery("unknown kid", 401, _unknown_kid),
-    Forgery("known kid, signed with another key", 401, _stranger_key),
-    Forgery("claims altered after signing", 401, _tampered),
-    Forgery("key not endorsed for the channel", 403,
-            _with_activity(_valid, channelId="slack")),
-    Forgery("activity without channelId", 403, _with_activity(_valid, channelId=None)),
-    Forgery("serviceurl claim is not the activity's serviceUrl", 403,
-            lambda k, u, n: _signed(k, u, n, activity_url=u.rstrip("/") + "/other/")),
-    Forgery("no serviceurl claim", 403, lambda k, u, n: _signed(k, u, n, serviceurl=None)),
-    Forgery("serviceUrl outside the allow-list", 403, lambda k, u, n: _signed(k, EVIL_URL, n)),
-    Forgery("plain http to an allowed remote host", 403,
-            lambda k, u, n: _signed(k, "http://europe.botframework.com/", n)),
-    Forgery("allowed host as user name of another host", 403,
-            lambda k, u, n: _signed(k, "https://smba.trafficmanager.net@evil.example/", n)),
-    Forgery("look-alike of a wildcard host", 403,
-            lambda k, u, n: _signed(k, "https://evilbotframework.com/", n)),
-)
+def forgeries(beyond: int = 1) -> tuple[Forgery, ...]:
+    """The table; ``beyond`` is how many seconds past the 5-minute leeway the clock cases lie.
+
+    The unit tests check the exact boundary (1 s) against a fake clock. A running server reads the real clock
+    a moment after the token was made, so the end-to-end test passes a margin no request can eat.
+    """
+    leeway = 300
+    return (
+        Forgery("no Authorization header", 401, lambda k, u, n: (None, message(u))),
+        Forgery("Basic scheme", 401, lambda k, u, n: (f"Basic {k.token(u, now=n)}", message(u))),
+        Forgery("token without a scheme", 401, lambda k, u, n: (k.token(u, now=n), message(u))),
+        Forgery("Bearer with no token", 401, lambda k, u, n: ("Bearer", message(u))),
+        Forgery("malformed token", 401, lambda k, u, n: ("Bearer not.a.jwt", message(u))),
+        Forgery("random bytes", 401, lambda k, u, n: ("Bearer " + "A" * 300, message(u))),
+        Forgery("wrong iss", 401, lambda k, u, n: _signed(k, u, n, iss="https://sts.windows.net/evil/")),
+        Forgery("iss with a trailing slash", 401,
+                lambda k, u, n: _signed(k, u, n, iss="https://api.botframework.com/")),
+        Forgery("no iss", 401, lambda k, u, n: _signed(k, u, n, iss=None)),
+        Forgery("wrong aud", 401, lambda k, u, n: _signed(k, u, n, aud="another-bot-id")),
+        Forgery("no aud", 401, lambda k, u, n: _signed(k, u, n, aud=None)),
+        Forgery("expired beyond the leeway", 401,
+                lambda k, u, n: _signed(k, u, n, exp=int(n) - leeway - beyond, nbf=int(n) - 4000)),
+        Forgery("no exp", 401, lambda k, u, n: _signed(k, u, n, exp=None)),
+        Forgery("nbf in the future beyond the leeway", 401,
+                lambda k, u, n: _signed(k, u, n, nbf=int(n) + leeway + beyond)),
+        Forgery("alg none", 401, _alg_none),
+        Forgery("HS256 signed with the public key", 401, _hs256_with_public_key),
+        Forgery("RS512 instead of RS256", 401, _rs512),
+        Forgery("no kid", 401, lambda k, u, n: ("Bearer " + jwt.encode(
+            {"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": u, "exp": int(n) + 3600},
+            k.keys["key-1"], algorithm="RS256"), message(u))),
+        Forgery("unknown kid", 401, _unknown_kid),
+        Forgery("known kid, signed with another key", 401, _stranger_key),
+        Forgery("claims altered after signing", 401, _tampered),
+        Forgery("key not endorsed for the channel", 403,
+                _with_activity(_valid, channelId="slack")),
+        Forgery("activity without channelId", 403, _with_activity(_valid, channelId=None)),
+        Forgery("serviceurl claim is not the activity's serviceUrl", 403,
+                lambda k, u, n: _signed(k, u, n, activity_url=u.rstrip("/") + "/other/")),
+        Forgery("no serviceurl claim", 403, lambda k, u, n: _signed(k, u, n, serviceurl=None)),
+        Forgery("serviceUrl outside the allow-list", 403, lambda k, u, n: _signed(k, EVIL_URL, n)),
+        Forgery("plain http to an allowed remote host", 403,
+                lambda k, u, n: _signed(k, "http://europe.botframework.com/", n)),
+        Forgery("allowed host as user name of another host", 403,
+                lambda k, u, n: _signed(k, "https://smba.trafficmanager.net@evil.example/", n)),
+        Forgery("look-alike of a wildcard host", 403,
+                lambda k, u, n: _signed(k, "https://evilbotframework.com/", n)),
+    )
+
+
+FORGERIES = forgeries()
