@@ -280,7 +280,7 @@ class ActionSubmitSupportRequest(Action):
             conversation_id=tracker.sender_id,
             consent=Consent(given_at=dt.datetime.now(dt.timezone.utc), notice_version=self.privacy_notice_version),
         )
-        key = f"{tracker.sender_id}:{self._confirmation_time(tracker)}"
+        key = f"{tracker.sender_id}:{self._form_start(tracker)}"
         try:
             request = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: self.store.create(draft, idempotency_key=key))
@@ -293,11 +293,21 @@ class ActionSubmitSupportRequest(Action):
         return _reset_form() + [SlotSet(slots.REQUEST_REFERENCE, request.reference)]
 
     @staticmethod
-    def _confirmation_time(tracker: Tracker) -> str:
-        """The time of the user's confirming message: the same on every retry of this action."""
-        for event in reversed(tracker.events):
+    def _form_start(tracker: Tracker) -> str:
+        """The time of the user message that last started (or resumed) the form: the same on every retry of this
+        action, and on a "confirm" sent again after a turn whose tracker could not be saved, but new for the next
+        request of the conversation."""
+        events = tracker.events
+        for index in range(len(events) - 1, -1, -1):
+            event = events[index]
+            if event.get("event") == "active_loop" and event.get("name") == FORM:
+                for earlier in reversed(events[:index]):
+                    if earlier.get("event") == "user":
+                        return f"form-{earlier.get('timestamp')}"
+        # No form start in the events Rasa sent: the confirming message's time.
+        for event in reversed(events):
             if event.get("event") == "user":
-                return str(event.get("timestamp"))
+                return f"confirm-{event.get('timestamp')}"
         return "no-user-event"
 
 

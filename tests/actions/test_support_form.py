@@ -134,6 +134,30 @@ async def test_confirmed_request_is_stored_once_even_when_retried(sample_engine,
     assert request.conversation_id == "conversation-1" and request.channel == "rest"
 
 
+def _form_run(started_at: float, confirmed_at: float) -> list[dict]:
+    """The events of one run of the form: the message that opened it, its activation, and a confirmation."""
+    return [{"event": "user", "text": "open a support request", "timestamp": started_at},
+            {"event": "active_loop", "name": FORM, "timestamp": started_at + 0.1},
+            {"event": "user", "text": "confirm", "timestamp": confirmed_at}]
+
+
+async def test_confirm_sent_again_after_a_lost_turn_stores_nothing_new(sample_engine, store, dispatcher) -> None:
+    # The first "confirm" stored the request, but its turn was never saved (the database went away): the user
+    # says "confirm" again, a new message with a new time, in the same run of the form.
+    action = submit_action(sample_engine, store)
+    first = make_tracker("confirm", slots=COMPLETE, events=_form_run(100.0, 160.0))
+    retried = make_tracker("confirm", slots=COMPLETE, events=_form_run(100.0, 160.0) + [
+        {"event": "user", "text": "confirm", "timestamp": 175.0}])
+    references = [slot_events(await action.run(dispatcher, tracker, {}))["request_reference"]
+                  for tracker in (first, retried)]
+    assert references[0] == references[1] and len(store.list()) == 1
+    # The next run of the form in the same conversation is a new request.
+    later = make_tracker("confirm", slots=COMPLETE, events=_form_run(100.0, 160.0) + [
+        {"event": "active_loop", "name": None, "timestamp": 161.0}] + _form_run(300.0, 360.0))
+    assert slot_events(await action.run(dispatcher, later, {}))["request_reference"] != references[0]
+    assert len(store.list()) == 2
+
+
 @pytest.mark.parametrize(
     ("override", "response"),
     [({"consent": "no"}, "utter_no_consent"), ({"confirmation": "cancel"}, "utter_request_cancelled"),
