@@ -116,13 +116,15 @@ test-unit: $(VENV)/.installed
 eval: setup index
 	$(NAVIGATOR) eval
 
-bench: setup index model
+# The load runs (tests/load/run.py) start make run's pair and the cluster on throwaway PostgreSQL and Redis.
+bench: setup index model test-servers haproxy
 	$(NAVIGATOR) bench
 	$(NAVIGATOR) bench-chat
 	$(NAVIGATOR) bench-requests
 	$(NAVIGATOR) bench-api
 	$(VENV)/bin/python -m tests.channels.slack.bench_webhook
 	$(VENV)/bin/python -m tests.channels.teams.bench_webhook
+	$(VENV)/bin/python -m tests.load.run
 
 clean:
 	rm -rf var .pytest_cache
