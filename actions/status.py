@@ -1,9 +1,16 @@
-"""A company asking for the status of its request: told only after giving the email on the request."""
+"""A company asking for the status of its request: told only after giving the email on the request.
+
+Guessing is limited: the look-up runs through a :class:`~support_requests.status_guard.StatusCheckGuard`, which
+refuses checks from a conversation, or of a reference, that failed too often within the hour. An unknown
+reference and a wrong email get the same answer, so a failed check never tells whether the reference exists.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import re
+from functools import partial
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -13,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import slots
 from support_requests.errors import RequestValidationError, SupportRequestError
+from support_requests.status_guard import Lockout, StatusCheckGuard
 from support_requests.store import RequestStore
 from support_requests.validation import normalise_email
 
@@ -55,11 +63,58 @@ class ValidateStatusCheckForm(FormValidationAction):
             return self._fail(dispatcher, tracker, STATUS_EMAIL, "utter_invalid_status_email")
 
 
-class ActionCheckRequestStatus(Action):
-    """Says the status of the request when reference and email match; the same answer otherwise."""
+class StatusCheckOutcome(str, enum.Enum):
+    """How a status check with a well-formed reference and email ended."""
 
-    def __init__(self, store: RequestStore):
+    FOUND = "found"
+    """The reference and the email matched a request; its status was told."""
+    FAILED = "failed"
+    """They matched no request (unknown reference or wrong email): counted against guessing."""
+    LOCKED_CONVERSATION = "locked_conversation"
+    """Refused unseen: the conversation had too many failed checks within the window."""
+    LOCKED_REFERENCE = "locked_reference"
+    """Refused unseen: the reference had too many failed checks within the window."""
+
+
+_LOCKED = {Lockout.CONVERSATION: StatusCheckOutcome.LOCKED_CONVERSATION,
+           Lockout.REFERENCE: StatusCheckOutcome.LOCKED_REFERENCE}
+
+
+class StatusCheckCounts:
+    """How this process's status checks ended, for ``/metrics``: counts only, never a reference or a conversation.
+
+    The action adds to it on the event loop; the metrics endpoint reads it there too.
+    """
+
+    def __init__(self) -> None:
+        self._counts = dict.fromkeys(StatusCheckOutcome, 0)
+
+    def add(self, outcome: StatusCheckOutcome) -> None:
+        """Count one check that ended with ``outcome``."""
+        self._counts[outcome] += 1
+
+    def snapshot(self) -> dict[StatusCheckOutcome, int]:
+        """The count of every outcome so far (0 for those that never happened)."""
+        return dict(self._counts)
+
+
+class ActionCheckRequestStatus(Action):
+    """Says the status of the request when reference and email match; the same answer otherwise; and, once the
+    conversation or the reference failed too often, that it cannot check now (without looking the pair up).
+
+    Args:
+        store: where requests are looked up.
+        guard: counts failed checks and refuses checks past the limit.
+        advisors_email: the address the lock-out answer points to.
+        counts: where outcomes are counted for the service's metrics (None: not counted).
+    """
+
+    def __init__(self, store: RequestStore, guard: StatusCheckGuard, advisors_email: str,
+                 counts: StatusCheckCounts | None = None):
         self.store = store
+        self.guard = guard
+        self.advisors_email = advisors_email
+        self.counts = counts
 
     def name(self) -> str:
         return "action_check_request_status"
@@ -71,13 +126,24 @@ class ActionCheckRequestStatus(Action):
             dispatcher.utter_message(response="utter_request_status_unknown")
             return reset
         try:
-            request = await asyncio.to_thread(self.store.find_for_company, reference, email)
+            result = await asyncio.to_thread(self.guard.check, reference, tracker.sender_id,
+                                             partial(self.store.find_for_company, reference, email))
         except SupportRequestError:
             dispatcher.utter_message(response="utter_request_failed")
             return reset
-        if request is None:
+        if result.lockout is not None:
+            self._count(_LOCKED[result.lockout])
+            dispatcher.utter_message(response="utter_status_check_locked", advisors_email=self.advisors_email)
+        elif result.found is None:
+            self._count(StatusCheckOutcome.FAILED)
             dispatcher.utter_message(response="utter_request_status_unknown")
         else:
+            self._count(StatusCheckOutcome.FOUND)
             # Only the status is told: notes and other details stay with the advisors.
-            dispatcher.utter_message(response=f"utter_request_status_{request.status.value}", reference=reference)
+            dispatcher.utter_message(response=f"utter_request_status_{result.found.status.value}",
+                                     reference=reference)
         return reset
+
+    def _count(self, outcome: StatusCheckOutcome) -> None:
+        if self.counts is not None:
+            self.counts.add(outcome)

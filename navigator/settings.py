@@ -62,6 +62,10 @@ class Settings:
         session_max_age_minutes: NAVIGATOR_SESSION_MAX_AGE_MINUTES, how long an advisor stays signed in.
         signin_max_failures: NAVIGATOR_SIGNIN_MAX_FAILURES, failed sign-ins in a row that lock an account.
         signin_lockout_minutes: NAVIGATOR_SIGNIN_LOCKOUT_MINUTES, how long a locked account stays locked.
+        status_check_max_failures: NAVIGATOR_STATUS_CHECK_MAX_FAILURES, failed status checks (reference and email
+            matching no request) within the window after which a conversation, or a reference, is refused checks.
+        status_check_window_minutes: NAVIGATOR_STATUS_CHECK_WINDOW_MINUTES, how far back failed status checks
+            count; a lock-out ends when its oldest failure is this old.
         redis_url: NAVIGATOR_REDIS_URL, a Redis server (``redis://HOST:PORT/DB``) that the Slack and Teams channels
             share to take each platform event once; empty: they share Rasa's tracker database instead.
         slack_signing_secret: NAVIGATOR_SLACK_SIGNING_SECRET, the Slack app's signing secret; with the bot token
@@ -116,6 +120,8 @@ class Settings:
     session_max_age_minutes: int = 480
     signin_max_failures: int = 5
     signin_lockout_minutes: int = 15
+    status_check_max_failures: int = 5
+    status_check_window_minutes: int = 60
     redis_url: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
     slack_bot_token: str = field(default="", repr=False)
@@ -175,6 +181,10 @@ class Settings:
                                      minimum=1, maximum=100),
             signin_lockout_minutes=_int(env, "NAVIGATOR_SIGNIN_LOCKOUT_MINUTES", defaults.signin_lockout_minutes,
                                         minimum=1, maximum=24 * 60),
+            status_check_max_failures=_int(env, "NAVIGATOR_STATUS_CHECK_MAX_FAILURES",
+                                           defaults.status_check_max_failures, minimum=1, maximum=100),
+            status_check_window_minutes=_int(env, "NAVIGATOR_STATUS_CHECK_WINDOW_MINUTES",
+                                             defaults.status_check_window_minutes, minimum=1, maximum=24 * 60),
             redis_url=_redis_url(env, "NAVIGATOR_REDIS_URL"),
             slack_signing_secret=_paired(env, "NAVIGATOR_SLACK_SIGNING_SECRET", "NAVIGATOR_SLACK_BOT_TOKEN"),
             slack_bot_token=_paired(env, "NAVIGATOR_SLACK_BOT_TOKEN", "NAVIGATOR_SLACK_SIGNING_SECRET"),

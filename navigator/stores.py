@@ -13,6 +13,7 @@ from navigator.settings import Settings
 from support_requests.accounts import AccountStore
 from support_requests.mailer import SmtpMailer, SmtpSettings
 from support_requests.model import Recipients
+from support_requests.status_guard import StatusCheckGuard
 from support_requests.store import RequestStore
 from support_requests.webhook import WebhookSender
 from support_requests.worker import OutboxWorker
@@ -41,3 +42,9 @@ def open_account_store(settings: Settings, store: RequestStore, hasher: Password
     """The advisors' accounts in the request database, with the sign-in lock-out from the settings."""
     return AccountStore(store.engine, clock=store.clock, hasher=hasher, max_failures=settings.signin_max_failures,
                         lockout=dt.timedelta(minutes=settings.signin_lockout_minutes))
+
+
+def open_status_guard(settings: Settings, store: RequestStore) -> StatusCheckGuard:
+    """The limit on failed status checks, counted in the request database, with the limits from the settings."""
+    return StatusCheckGuard(store.engine, clock=store.clock, max_failures=settings.status_check_max_failures,
+                            window=dt.timedelta(minutes=settings.status_check_window_minutes))

@@ -9,10 +9,11 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.handoff import HandoffNotifier
 from actions.registry import build_actions
+from actions.status import StatusCheckCounts
 from navigator.runtime import Runtime, open_runtime
 from navigator.session_key import session_key
 from navigator.settings import Settings
-from navigator.stores import open_account_store, open_request_store
+from navigator.stores import open_account_store, open_request_store, open_status_guard
 from support_requests.conversations import TrackerReader
 from support_requests.demand import DemandLog
 from support_requests.recorder import DemandRecorder
@@ -36,12 +37,15 @@ def web_settings(settings: Settings) -> WebSettings:
 
 
 def build_executor(runtime: Runtime, store: RequestStore, settings: Settings,
-                   demand: DemandRecorder | None = None) -> ActionExecutor:
-    """Rasa's action executor with every action registered; ``demand`` notes unmet needs (none: not noted)."""
+                   demand: DemandRecorder | None = None, status_counts: StatusCheckCounts | None = None
+                   ) -> ActionExecutor:
+    """Rasa's action executor with every action registered; ``demand`` notes unmet needs (none: not noted),
+    ``status_counts`` counts how status checks end (none: not counted)."""
     executor = ActionExecutor()
     for action in build_actions(runtime.engine, store, advisors_email=settings.advisors_email,
                                 privacy_notice_version=settings.privacy_notice_version, demand=demand,
-                                handoff_notifier=slack_handoff_notifier(settings)):
+                                handoff_notifier=slack_handoff_notifier(settings),
+                                status_guard=open_status_guard(settings, store), status_counts=status_counts):
         executor.register_action(action)
     return executor
 
@@ -76,12 +80,14 @@ def open_services(settings: Settings, *, runtime: Runtime | None = None, store: 
     runtime = runtime or open_runtime(settings)
     store = store or open_request_store(settings)
     demand_log = DemandLog(store.engine, clock=store.clock)
+    status_checks = StatusCheckCounts()
     return Services(
         engine=runtime.engine,
         store=store,
-        executor=build_executor(runtime, store, settings, DemandRecorder(demand_log)),
+        executor=build_executor(runtime, store, settings, DemandRecorder(demand_log), status_checks),
         accounts=open_account_store(settings, store, password_hasher),
         tokens=TokenStore(store.engine),
         tracker=TrackerReader(settings.tracker_db_url),
         demand=DemandInsights(demand_log, runtime.embedder, entry=runtime.engine.entry, clock=store.clock),
+        status_checks=status_checks,
     )

@@ -231,3 +231,20 @@ class ScheduledRunRow(Base):
 
     job: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StatusCheckFailureRow(Base):
+    """A status check whose reference and email matched no request, counted for a while against guessing.
+
+    No email address is kept: the reference asked about, the SHA-256 of the conversation id and the time. Rows
+    older than the guard's window are deleted (:mod:`support_requests.status_guard`).
+    """
+
+    __tablename__ = "status_check_failures"
+    __table_args__ = (Index("ix_status_check_failures_reference_at", "reference", "failed_at"),
+                      Index("ix_status_check_failures_conversation_at", "conversation_key", "failed_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64))  # upper case, as asked; it need not exist
+    conversation_key: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the conversation id
+    failed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -15,13 +15,17 @@ Metrics:
 - ``navigator_search_top_score{source}``: the best hit's fused score in [0, 1] per search with hits;
 - ``navigator_search_results_total{source}``: hits returned;
 - ``navigator_searches_total{source,outcome}``: searches, ``outcome`` being ``hits`` or ``empty``;
+- ``navigator_status_check_failures_total``: the assistant's status checks whose reference and email matched no
+  request (unknown reference or wrong email);
+- ``navigator_status_check_lockouts_total{limit}``: status checks refused without a look-up because the
+  conversation or the reference (``limit``) had too many failed checks within the window;
 - the process's CPU, memory and file descriptors, and Python's garbage collector.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -34,8 +38,12 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.metrics_core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
+from actions.status import StatusCheckOutcome
 from index.engine import Hit
+from web.services import SERVICES_KEY
 
 UNMATCHED = "unmatched"
 SEARCH_SOURCES = ("api", "console", "chat")
@@ -60,12 +68,15 @@ class Metrics:
     searches: Counter
 
     @classmethod
-    def create(cls) -> Metrics:
-        """A fresh registry with every metric registered (counts at zero)."""
+    def create(cls, app: web.Application | None = None) -> Metrics:
+        """A fresh registry with every metric registered (counts at zero); with ``app``, also the counts its
+        services keep (the status checks)."""
         registry = CollectorRegistry()
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
+        if app is not None:
+            registry.register(StatusCheckCollector(app))
         return cls(
             registry=registry,
             requests=Counter("navigator_http_requests", "HTTP requests answered, by method, route and status.",
@@ -83,12 +94,34 @@ class Metrics:
         )
 
 
+class StatusCheckCollector(Collector):
+    """The assistant's status checks, read at each scrape from the counts the status action keeps in the app's
+    services (built at start-up, after the registry; all zero until then). Labels are fixed names, never a
+    reference or a conversation."""
+
+    def __init__(self, app: web.Application):
+        self._app = app
+
+    def collect(self) -> Iterator[Metric]:
+        services = self._app.get(SERVICES_KEY)
+        counts = services.status_checks.snapshot() if services is not None else dict.fromkeys(StatusCheckOutcome, 0)
+        yield CounterMetricFamily("navigator_status_check_failures",
+                                  "Status checks whose reference and email matched no request.",
+                                  value=counts[StatusCheckOutcome.FAILED])
+        lockouts = CounterMetricFamily("navigator_status_check_lockouts",
+                                       "Status checks refused without a look-up: the conversation or the reference "
+                                       "(limit) had too many failed checks within the window.", labels=("limit",))
+        lockouts.add_metric(("conversation",), counts[StatusCheckOutcome.LOCKED_CONVERSATION])
+        lockouts.add_metric(("reference",), counts[StatusCheckOutcome.LOCKED_REFERENCE])
+        yield lockouts
+
+
 METRICS_KEY = web.AppKey("metrics", Metrics)
 
 
 def setup(app: web.Application) -> None:
     """Give ``app`` its own metrics, the middleware that records every request, and ``GET /metrics``."""
-    app[METRICS_KEY] = Metrics.create()
+    app[METRICS_KEY] = Metrics.create(app)
     app.middlewares.append(metrics_middleware)
     app.router.add_get("/metrics", metrics_view, name="metrics")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from rasa_sdk.executor import ActionExecutor
 
+from actions.status import StatusCheckCounts
 from index.engine import SearchEngine
 from support_requests.accounts import AccountStore
 from support_requests.conversations import TrackerReader
@@ -55,6 +56,7 @@ class Services:
         tokens: the API's bearer tokens.
         tracker: reads the assistant's conversations from Rasa's tracker store.
         demand: the unmet-demand report.
+        status_checks: how the assistant's status checks ended, counted for ``/metrics``.
     """
 
     engine: SearchEngine
@@ -64,6 +66,7 @@ class Services:
     tokens: TokenStore
     tracker: TrackerReader
     demand: DemandInsights
+    status_checks: StatusCheckCounts
 
     def close(self) -> None:
         """Close the database connections of the tracker reader and the request store."""

@@ -196,3 +196,34 @@ def test_status_of_a_request_is_told_only_with_its_email(chat: Conversation, sta
     assert chat.say("any news on my support request?") == ["utter_ask_reference"]
     assert chat.say(reference) == ["utter_ask_status_email"]
     assert chat.say("Robin@delta-bio.se") == ["utter_request_status_new"]
+
+
+def test_the_sixth_status_check_of_a_guessing_conversation_is_refused_even_with_the_right_pair(
+        chat: Conversation, stack) -> None:
+    import datetime as dt
+    import random
+
+    from support_requests.model import Consent, RequestDraft
+
+    _, settings = stack
+    with RequestStore.from_url(settings.database_url) as store:
+        reference = store.create(RequestDraft(
+            company_name="Epsilon Bio AB", contact_person="Kim Lund", email="kim@epsilon-bio.se",
+            need_summary="GMP production of a viral vector", entry_ids=["vecura-gmp"],
+            routed_contact="contact-vecura", routed_contact_email="v@example.org", channel="rest",
+            conversation_id="elsewhere", consent=Consent(given_at=dt.datetime.now(dt.timezone.utc),
+                                                         notice_version="2026-11")),
+            idempotency_key=f"guessing-{chat.sender}").reference
+
+    def check(ref: str, email: str) -> list[str]:
+        replies = chat.say(f"what is the status of my request {ref}?")
+        if replies == ["utter_ask_reference"]:  # the reference was not picked out of the sentence
+            replies = chat.say(ref)
+        assert replies == ["utter_ask_status_email"]
+        return chat.say(email)
+
+    guessed = random.Random(chat.sender).sample(range(1000, 9999), 5)  # references no other test asks about
+    for number in guessed:
+        assert check(f"SLT-1999-{number}", "kim@epsilon-bio.se") == ["utter_request_status_unknown"]
+    assert check(reference, "kim@epsilon-bio.se") == ["utter_status_check_locked"]
+    assert settings.advisors_email in chat.texts()[0]

@@ -37,3 +37,28 @@ def test_the_smtp_authority_file_must_be_readable(tmp_path: Path) -> None:
     assert Settings.from_env({"NAVIGATOR_SMTP_CAFILE": str(pem)}).smtp_cafile == pem
     with pytest.raises(SettingsError, match="NAVIGATOR_SMTP_CAFILE"):
         Settings.from_env({"NAVIGATOR_SMTP_CAFILE": str(tmp_path / "missing.pem")})
+
+
+def test_status_check_limits_default_to_five_an_hour_and_reach_the_guard(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from navigator.stores import open_status_guard
+    from support_requests.store import RequestStore
+
+    defaults = Settings.from_env({})
+    assert (defaults.status_check_max_failures, defaults.status_check_window_minutes) == (5, 60)
+    settings = Settings.from_env({"NAVIGATOR_STATUS_CHECK_MAX_FAILURES": "3",
+                                  "NAVIGATOR_STATUS_CHECK_WINDOW_MINUTES": "90"})
+    with RequestStore.from_url(f"sqlite:///{tmp_path / 'r.db'}") as store:
+        guard = open_status_guard(settings, store)
+        assert guard.engine is store.engine and guard.clock is store.clock
+        assert (guard.max_failures, guard.window) == (3, dt.timedelta(minutes=90))
+
+
+@pytest.mark.parametrize(("name", "value"), [("NAVIGATOR_STATUS_CHECK_MAX_FAILURES", "0"),
+                                             ("NAVIGATOR_STATUS_CHECK_MAX_FAILURES", "five"),
+                                             ("NAVIGATOR_STATUS_CHECK_WINDOW_MINUTES", "0"),
+                                             ("NAVIGATOR_STATUS_CHECK_WINDOW_MINUTES", "100000")])
+def test_bad_status_check_limits_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})

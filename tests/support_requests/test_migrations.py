@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from support_requests.database import open_engine
-from support_requests.migrations import current_revision, head_revision, upgrade_database
+from support_requests.migrations import alembic_config, current_revision, head_revision, upgrade_database
 from support_requests.tables import Base
 
 
@@ -41,6 +41,21 @@ def test_a_fresh_database_is_empty_until_migrated(database_url: str) -> None:
                 "outbox", "alembic_version"} <= tables
     finally:
         engine.dispose()
+
+
+def test_the_status_check_failures_table_upgrades_and_downgrades(store, draft, database_url: str) -> None:
+    from alembic import command
+
+    created = store.create(draft(), "form-1")
+    assert "status_check_failures" in inspect(store.engine).get_table_names()
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0003")
+    assert current_revision(store.engine) == "0003"
+    assert "status_check_failures" not in inspect(store.engine).get_table_names()
+    assert store.get(created.reference) == created  # the requests stay
+    assert upgrade_database(database_url) == head_revision()
+    assert "status_check_failures" in inspect(store.engine).get_table_names()
+    assert store.get(created.reference) == created
 
 
 def test_sqlite_connections_use_wal_and_a_busy_timeout(tmp_path) -> None:

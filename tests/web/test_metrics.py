@@ -118,3 +118,43 @@ def test_observe_search_for_other_parts(sample_engine: SearchEngine) -> None:
     with pytest.raises(ValueError, match="unknown search source 'web'; use one of: api, console, chat"):
         metrics.observe_search(app, "web", hits)
     metrics.observe_search(web.Application(), "api", hits)  # an application without metrics records nothing
+
+
+def status_call(sender: str, reference: str, email: str) -> dict:
+    """Rasa's call of the status action once the status form has the reference and the email."""
+    return {"next_action": "action_check_request_status", "sender_id": sender, "version": "3.6.21",
+            "tracker": {"sender_id": sender, "slots": {"reference": reference, "status_email": email},
+                        "latest_message": {"text": email, "intent": {"name": "inform"}, "entities": []},
+                        "events": [], "paused": False, "followup_action": None, "active_loop": {},
+                        "latest_action_name": "status_check_form"}}
+
+
+def status_samples(found) -> dict[str, float]:
+    return {"failures": found[("navigator_status_check_failures_total", ())],
+            "conversation": found[("navigator_status_check_lockouts_total", (("limit", "conversation"),))],
+            "reference": found[("navigator_status_check_lockouts_total", (("limit", "reference"),))]}
+
+
+async def test_failed_status_checks_and_lockouts_are_counted_without_personal_data(api: ApiWorld) -> None:
+    assert status_samples(await scrape(api.client)) == {"failures": 0, "conversation": 0, "reference": 0}
+    answers = []
+    for n in range(6):  # one conversation guessing six references
+        response = await api.client.post("/webhook", json=status_call("guesser-7", f"SLT-2026-{500 + n:04d}",
+                                                                       "victim@acme.example"))
+        answers.append((await response.json())["responses"][0]["response"])
+    for n in range(6):  # six conversations guessing one reference
+        await api.client.post("/webhook", json=status_call(f"guesser-{n}", "SLT-2026-0900", "victim@acme.example"))
+    assert answers == ["utter_request_status_unknown"] * 5 + ["utter_status_check_locked"]
+    response = await api.client.get("/metrics")
+    found = samples(await response.text())
+    assert status_samples(found) == {"failures": 10, "conversation": 1, "reference": 1}
+    exposition = await (await api.client.get("/metrics")).text()
+    for private in ("victim", "guesser", "SLT-2026"):
+        assert private not in exposition
+
+
+async def test_an_application_without_services_reports_no_status_checks(aiohttp_client) -> None:
+    app = web.Application()
+    metrics.setup(app)
+    assert status_samples(await scrape(await aiohttp_client(app))) == {"failures": 0, "conversation": 0,
+                                                                      "reference": 0}
