@@ -48,6 +48,9 @@ HAPROXY_CANDIDATES = ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy")
 RASA_HEALTH_PATH = "/webhooks/rest/"
 SERVICE_HEALTH_PATH = "/health"
 RUN_DIR = PROJECT_ROOT / "var" / "cluster"
+# The compute threads of the services' embedding model (torch) and of the Rasa servers' TensorFlow.
+CLUSTER_THREAD_SETTINGS = ("NAVIGATOR_TORCH_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS",
+                           "TF_INTER_OP_PARALLELISM_THREADS")
 
 
 class ClusterError(LaunchError, ValueError):
@@ -292,6 +295,10 @@ def running_cluster(settings: Settings, *, model: Path, layout: ClusterLayout, r
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
            "RASA_TELEMETRY_ENABLED": "false"}
     env.setdefault("NAVIGATOR_RASA_PUBLIC_URL", browser_url(layout.host, layout.rasa_port))
+    # Several processes share the host's cores: one compute thread each, unless set (docs/benchmarks.md measures
+    # searches per second both ways).
+    for variable in CLUSTER_THREAD_SETTINGS:
+        env.setdefault(variable, "1")
     children = [Child("haproxy", [str(haproxy), "-db", "-f", str(config)], cwd=run_dir, log=run_dir / "haproxy.log",
                       env=env)]
     for service in layout.services:

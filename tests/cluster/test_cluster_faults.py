@@ -25,7 +25,7 @@ from typing import Self
 import pytest
 from sqlalchemy import create_engine, text
 
-from navigator.cluster import Cluster
+from navigator.cluster import CLUSTER_THREAD_SETTINGS, Cluster
 from navigator.settings import PROJECT_ROOT
 from support_requests.store import RequestStore
 from tests.cluster.conftest import backend_conversation, conversation
@@ -145,6 +145,15 @@ def test_haproxy_sees_every_backend_up_and_a_conversation_goes_through_it(cluste
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(call, timeout=30)
         assert refused.value.code == 403, url
+
+
+def test_each_rasa_server_and_service_computes_on_one_thread(cluster) -> None:
+    running, _ = cluster
+    for name in [b.name for b in running.layout.rasa_servers + running.layout.services]:
+        env = running.child(name).env
+        assert [env[v] for v in CLUSTER_THREAD_SETTINGS] == ["1"] * len(CLUSTER_THREAD_SETTINGS), name
+        with open(f"/proc/{running.child(name).process.pid}/environ", "rb") as seen:
+            assert b"NAVIGATOR_TORCH_THREADS=1\0" in seen.read(), name
 
 
 def test_one_senders_concurrent_messages_on_both_rasa_servers_are_handled_one_at_a_time(cluster,

@@ -21,6 +21,7 @@ import contextlib
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -89,7 +90,8 @@ class PhaseResult:
     @property
     def server_cpu_seconds(self) -> float:
         """CPU time of everything but the load generator, over the phase."""
-        return sum(p.cpu_percent for name, p in self.processes.items() if name != "locust") / 100 * self.seconds
+        return sum(p.cpu_percent for name, p in self.processes.items()
+                   if name not in ("locust", "other")) / 100 * self.seconds
 
 
 class ProcessWatch:
@@ -129,8 +131,15 @@ class ProcessWatch:
             for name in self.roots:
                 self.peak[name] = max(self.peak[name], self._rss(name))
 
+    @staticmethod
+    def _busy() -> float:
+        """CPU seconds the whole machine has spent on anything but idling."""
+        times = psutil.cpu_times()
+        return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
     def __enter__(self) -> Self:
         self._started = time.monotonic()
+        self._busy_before = self._busy()
         self._cpu_before = {name: self._cpu(name) for name in self.roots}
         self._thread.start()
         return self
@@ -138,6 +147,7 @@ class ProcessWatch:
     def __exit__(self, *exc: object) -> None:
         self.elapsed = time.monotonic() - self._started
         self._cpu_after = {name: self._cpu(name) for name in self.roots}
+        self.machine_percent = 100 * (self._busy() - self._busy_before) / self.elapsed
         self._stop.set()
         self._thread.join()
         for name in self.roots:
@@ -179,12 +189,24 @@ def run_phase(target: str, host: str, phase: Phase, processes: Processes, out: P
                "--run-time", f"{phase.seconds}s", "--stop-timeout", "60", "--host", host,
                "--csv", str(prefix), "--loglevel", "WARNING", phase.user_class]
     env = {**os.environ, "NAVIGATOR_LOAD_THINK": phase.think}
+    before = _reaped_cpu()
     with open(f"{prefix}.log", "wb") as log:
         locust = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, env=env)
         with ProcessWatch({**processes(), "locust": locust.pid}) as watch:
             locust.wait(timeout=phase.seconds + 180)
+    figures = watch.figures()
+    # Locust has exited when the watch reads it last: its CPU time is the reaped children's.
+    figures["locust"].cpu_percent = 100 * (_reaped_cpu() - before) / watch.elapsed
+    # Whatever else ran on the machine meanwhile (the benchmark's own process, the system, other work).
+    figures["other"] = ProcessFigures(max(0.0, watch.machine_percent - sum(f.cpu_percent for f in figures.values())),
+                                      0.0)
     kinds, total, failures = read_locust_csv(prefix)
-    return PhaseResult(target, phase.name, phase.users, watch.elapsed, kinds, total, watch.figures(), failures)
+    return PhaseResult(target, phase.name, phase.users, watch.elapsed, kinds, total, figures, failures)
+
+
+def _reaped_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- the targets ------------------------------------------------------------------------------------------------
