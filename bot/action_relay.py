@@ -13,6 +13,11 @@ The relay is registered as an input channel (``action_relay.ActionRelayInput`` i
 lets a project add routes to its server: ``POST /webhooks/navigator_actions/webhook``. It is on the same port as
 the chat channels, so it answers only calls that carry the launcher's per-run secret in ``X-Navigator-Relay``
 (sent by Rasa through the action endpoint's ``headers``); anything else gets 403 and reaches nothing.
+
+Since every run configures it, the relay also guards the turns of every channel once the model is loaded: the
+input guard first (bot/guarded_agent.py: size, payloads and rate limits, from its ``input_guard`` entry), inside
+the apology for a store that fails (bot/turn_guard.py), and serves the input guard's counters at
+``GET /navigator/metrics``.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import guarded_agent
 import turn_guard
+from input_guard import GuardSettings, InputGuard
 from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -72,13 +79,15 @@ def read_call(body: bytes, encoding: str) -> dict[str, Any] | None:
 class ActionRelayInput(InputChannel):
     """Relays Rasa's action calls to the Navigator service; see the module's description."""
 
-    def __init__(self, service_url: str, secret: str, advisors_email: str, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, service_url: str, secret: str, advisors_email: str, timeout: float = DEFAULT_TIMEOUT,
+                 input_guard: InputGuard | None = None):
         if not secret:
             raise ValueError("the action relay needs a secret (the launcher writes one into credentials.yml)")
         self.service_url = service_url
         self.secret = secret
         self.advisors_email = advisors_email
         self.timeout = timeout
+        self.input_guard = input_guard or guarded_agent.make_guard(GuardSettings())
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
@@ -90,7 +99,8 @@ class ActionRelayInput(InputChannel):
         credentials = credentials or {}
         return cls(str(credentials.get("service_url", "")), str(credentials.get("secret", "")),
                    str(credentials.get("advisors_email", "")),
-                   float(credentials.get("timeout", DEFAULT_TIMEOUT)))
+                   float(credentials.get("timeout", DEFAULT_TIMEOUT)),
+                   guarded_agent.make_guard(GuardSettings.from_credentials(credentials.get("input_guard"))))
 
     def _client(self) -> aiohttp.ClientSession:
         # Made on first use, inside the server's event loop.
@@ -115,7 +125,8 @@ class ActionRelayInput(InputChannel):
         return 200, json.dumps(unavailable_answer(self.advisors_email, call)).encode(), "application/json"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        relay = Blueprint("navigator_actions", __name__)
+        relay = guarded_agent.blueprint_with_root_routes("navigator_actions",
+                                                         guarded_agent.metrics_blueprint(self.input_guard))
 
         @relay.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -126,6 +137,13 @@ class ActionRelayInput(InputChannel):
             status, content, content_type = await self.relay(request.body, headers)
             return response.raw(content, status=status, content_type=content_type)
 
-        # Every run configures this channel, so it also guards the turns of every channel (bot/turn_guard.py).
-        turn_guard.install(relay, self.advisors_email)
+        # Every run configures this channel, so it also guards the turns of every channel, once the model is
+        # loaded: the input guard first, wrapped in the turn guard's apology for a store that fails.
+        @relay.listener("after_server_start")
+        async def guard_turns(app: Sanic, _loop: Any) -> None:
+            agent = getattr(app.ctx, "agent", None)
+            if agent is not None:
+                guarded_agent.guard(agent, self.input_guard)
+                turn_guard.guard(agent, self.advisors_email)
+
         return relay

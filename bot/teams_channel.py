@@ -10,7 +10,9 @@ Same webhook as Rasa's (``/webhooks/botframework/webhook``), but:
 - an activity delivered again (same conversation and activity id) is taken once, in a store shared by every
   Rasa process (``channel_dedup``);
 - ``<at>`` mentions are stripped, Adaptive Card submits become postbacks, adding the bot greets
-  (:mod:`teams_activity`); buttons and search results are Adaptive Cards with inert text (:mod:`teams_cards`);
+  (:mod:`teams_activity`; the greeting is marked as built by the channel, :mod:`message_origin`, so that the input
+  guard takes its ``/greet`` as a payload); buttons and search results are Adaptive Cards with inert text
+  (:mod:`teams_cards`);
 - ``composeExtension/query`` invokes are answered in the HTTP response with catalogue matches
   (:mod:`teams_extension`).
 
@@ -35,6 +37,7 @@ from sanic.response import HTTPResponse
 
 import channel_dedup
 import teams_activity
+from message_origin import MessageOrigin, with_origin
 from teams_auth import (DEFAULT_OPENID_URL, DEFAULT_SERVICE_URL_HOSTS, BotConnectorAuthenticator, KeySet,
                         ServiceUrlPolicy, TeamsAuthError)
 from teams_connector import DEFAULT_TOKEN_URL, ConnectorClient, ConnectorError, token_url_for
@@ -157,7 +160,10 @@ class TeamsInput(InputChannel):
     async def _run_turn(self, activity: Mapping[str, Any], wanted: teams_activity.Inbound,
                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         collector = CollectingOutputChannel()
-        await on_new_message(UserMessage(wanted.text, collector, wanted.sender_id, input_channel=self.name()))
+        # No client address: Teams' requests come from Microsoft's servers (the input guard limits the sender).
+        metadata = with_origin(None, MessageOrigin(channel_built=True)) if wanted.kind == "greeting" else None
+        await on_new_message(UserMessage(wanted.text, collector, wanted.sender_id, input_channel=self.name(),
+                                         metadata=metadata))
         messages = await self._with_contacts(collector.messages)
         skeleton = teams_activity.reply_skeleton(activity)
         reply_to = activity.get("id") if isinstance(activity.get("id"), str) else None

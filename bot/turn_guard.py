@@ -16,8 +16,9 @@ Here, once the model is loaded:
   came from. Nothing of the turn is kept: the next message starts from the conversation as the store last saved
   it, and a form asks again what it asked.
 
-Installed by the action relay (bot/action_relay.py), which every run configures: :func:`install` adds a listener
-to its blueprint.
+Installed by the action relay (bot/action_relay.py), which every run configures, once the server has started:
+around the input guard (bot/guarded_agent.py), so that a store failure while the input guard reads a conversation
+is apologised for too.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockError
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
-from sanic import Blueprint, Sanic
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +45,6 @@ class TrackerStoreUnavailable(ConnectionError):
 
 # What a store that is away raises through Rasa: the lock store, SQLAlchemy (tracker store), Redis, the network.
 STORE_FAILURES = (LockError, sqlalchemy.exc.SQLAlchemyError, redis.RedisError, OSError)
-
-
-def install(blueprint: Blueprint, advisors_email: str) -> None:
-    """Guard the server's agent once it is loaded (after the server started)."""
-
-    @blueprint.listener("after_server_start")
-    async def guard_agent(app: Sanic, _loop: Any) -> None:
-        agent = getattr(app.ctx, "agent", None)
-        if agent is not None:
-            guard(agent, advisors_email)
 
 
 def guard(agent: Any, advisors_email: str) -> None:

@@ -16,6 +16,10 @@ persistence) with an output that the widget can show:
   numbered list (shown with a bullet and without its number in the widget). Here a line break becomes a
   Markdown hard line break, so that multi-line responses (an entry's details) keep their lines, and a number
   that starts a line is escaped, so that a ranked match keeps its rank.
+- A user message's metadata also carries its origin (:mod:`message_origin`: the address and
+  ``X-Forwarded-For`` of the connection's request), so that the input guard can hold back a client address
+  that sends too much. Metadata (the ``metadata_key`` field, ``metadata`` by default) that is not an object, or
+  not JSON, is dropped rather than failing the message.
 
 The launcher names it in credentials.yml as ``webchat_channel.WebchatInput`` (the Rasa server runs in
 ``bot/``, which Rasa puts on the import path).
@@ -24,14 +28,19 @@ The launcher names it in credentials.yml as ``webchat_channel.WebchatInput`` (th
 from __future__ import annotations
 
 import inspect
+import json
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from message_origin import MessageOrigin, origin_of_request, with_origin
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+
+logger = logging.getLogger(__name__)
 
 SAFE_URL_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -65,12 +74,29 @@ class WebchatInput(SocketIOInput):
         return WebchatOutput(self.sio, self.bot_message_evt) if channel is not None and self.sio else channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        async def answer_through_webchat_output(message: UserMessage) -> Any:
-            message.output_channel = WebchatOutput(self.sio, self.bot_message_evt)
-            return await on_new_message(message)
-
-        blueprint = super().blueprint(answer_through_webchat_output)
+        blueprint = super().blueprint(on_new_message)
         sio = self.sio
+
+        # Replaces the channel's own handler: Rasa's, with our output, the message's origin and sturdier metadata.
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: str, data: dict[str, Any] | None) -> None:
+            data = data if isinstance(data, dict) else {}
+            if self.session_persistence:
+                if not data.get("session_id"):
+                    logger.warning("a socket.io message without a session id was ignored (send session_request "
+                                   "first)")
+                    return
+                sender_id = str(data["session_id"])
+            else:
+                sender_id = sid
+            environ = sio.get_environ(sid, namespace=self.namespace) or {}
+            origin = (origin_of_request(environ["sanic.request"]) if "sanic.request" in environ
+                      else MessageOrigin(str(environ.get("REMOTE_ADDR", ""))))
+            text = data.get("message", "")
+            message = UserMessage(text if isinstance(text, str) else "", WebchatOutput(sio, self.bot_message_evt),
+                                  sender_id, input_channel=self.name(),
+                                  metadata=with_origin(_metadata(data.get(self.metadata_key)), origin))
+            await on_new_message(message)
 
         # Replaces the channel's own handler (python-socketio keeps one handler per event).
         @sio.on("session_request", namespace=self.namespace)
@@ -98,6 +124,16 @@ def webchat_button(button: dict[str, Any]) -> dict[str, str]:
     if url.lower().startswith(SAFE_URL_SCHEMES):
         return {"type": "web_url", "title": title, "url": url}
     return {"type": "postback", "title": title, "payload": str(button.get("payload", ""))}
+
+
+def _metadata(given: object) -> dict[str, Any]:
+    """A message's metadata as an object (it may come as JSON text); anything else is dropped."""
+    if isinstance(given, str):
+        try:
+            given = json.loads(given)
+        except ValueError:
+            return {}
+    return given if isinstance(given, dict) else {}
 
 
 def _is_session_id(value: object) -> bool:

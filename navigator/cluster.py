@@ -15,7 +15,9 @@ with a call in flight, the relay apologises instead, and the support-request sub
 key is the conversation and the time of the confirming message). socket.io connections stick to one Rasa server
 by the client's address (``balance source``): Engine.IO's long-polling transport sends each connection's
 requests separately and they must reach the server that holds the connection. When that server dies, the widget
-reconnects to another, which reads the conversation from the shared tracker store.
+reconnects to another, which reads the conversation from the shared tracker store. HAProxy tells the Rasa servers
+the client's address in ``X-Forwarded-For``, which they believe from HAProxy only (127.0.0.1 is added to
+``NAVIGATOR_TRUSTED_PROXIES``): their input guard limits the messages per client address, in Redis.
 
 Every process is a child of one :class:`~navigator.supervisor.Supervisor`: a child that stops is started again.
 """
@@ -28,7 +30,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from navigator.launcher import (
@@ -51,6 +53,8 @@ RUN_DIR = PROJECT_ROOT / "var" / "cluster"
 # The compute threads of the services' embedding model (torch) and of the Rasa servers' TensorFlow.
 CLUSTER_THREAD_SETTINGS = ("NAVIGATOR_TORCH_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS",
                            "TF_INTER_OP_PARALLELISM_THREADS")
+HAPROXY_ADDRESS = "127.0.0.1"
+"""Where the Rasa servers see HAProxy's connections come from (the backends are on this machine's loopback)."""
 
 
 class ClusterError(LaunchError, ValueError):
@@ -199,6 +203,8 @@ def haproxy_config(layout: ClusterLayout, *, admin_socket: Path | None = None) -
         "",
         "frontend rasa",
         f"    bind {_bind(layout.host, layout.rasa_port)}",
+        # The client's address for the Rasa servers' rate limits (they believe it from HAProxy only).
+        "    option forwardfor",
         # The action relay answers only the run's secret; from outside it is not reachable at all.
         f"    http-request deny deny_status 403 if {{ path_beg {RELAY_PATH} }}",
         "    use_backend rasa_socketio if { path_beg /socket.io/ }",
@@ -305,8 +311,9 @@ def running_cluster(settings: Settings, *, model: Path, layout: ClusterLayout, r
         children.append(Child(service.name, [sys.executable, "-m", "navigator.cli", "serve", "--host", service.host,
                                              "--port", str(service.port)],
                               cwd=PROJECT_ROOT, log=run_dir / f"{service.name}.log", env=env))
+    behind_haproxy = with_haproxy_trusted(settings)
     for server in layout.rasa_servers:
-        endpoints, credentials = write_rasa_config(settings, run_dir / server.name, rasa_port=server.port,
+        endpoints, credentials = write_rasa_config(behind_haproxy, run_dir / server.name, rasa_port=server.port,
                                                    service_url=layout.actions_url)
         command = [str(RASA), "run", "--model", str(model), "--endpoints", str(endpoints),
                    "--credentials", str(credentials), "--interface", server.host, "--port", str(server.port),
@@ -337,6 +344,14 @@ def running_cluster(settings: Settings, *, model: Path, layout: ClusterLayout, r
     finally:
         for process in reversed(supervisor.processes()):
             _stop(process)
+
+
+def with_haproxy_trusted(settings: Settings) -> Settings:
+    """The settings with HAProxy's address among the trusted proxies, so that the Rasa servers read the client's
+    address from the ``X-Forwarded-For`` it adds."""
+    if HAPROXY_ADDRESS in settings.trusted_proxies or f"{HAPROXY_ADDRESS}/32" in settings.trusted_proxies:
+        return settings
+    return replace(settings, trusted_proxies=(*settings.trusted_proxies, f"{HAPROXY_ADDRESS}/32"))
 
 
 def _healthy(child: Child, url: str, timeout: float) -> None:

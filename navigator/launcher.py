@@ -93,12 +93,15 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int | Non
         # store can let two servers run one conversation's messages at once).
         endpoints["lock_store"] = lock_store_config(settings.redis_url)
     credentials = {
-        "rest": None,
+        # Rasa's REST channel, telling the input guard each message's client address (bot/rest_channel.py).
+        "rest_channel.RestInput": None,
         # Rasa's socket.io channel with an output the website widget can show (bot/webchat_channel.py).
         "webchat_channel.WebchatInput": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                                          "session_persistence": True},
+        # The relay also carries the run-wide limits of the input guard in front of every channel.
         "action_relay.ActionRelayInput": {"service_url": f"{service}/webhook",
-                                          "secret": relay_secret, "advisors_email": settings.advisors_email},
+                                          "secret": relay_secret, "advisors_email": settings.advisors_email,
+                                          "input_guard": input_guard_config(settings)},
     }
     if settings.slack_enabled or settings.teams_enabled:
         token = channels_api_token(settings, settings.session_key_file.parent / "channels.token")
@@ -107,6 +110,16 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int | Non
     for path, content in ((endpoints_path, endpoints), (credentials_path, credentials)):
         _write_private(path, yaml.safe_dump(content))
     return endpoints_path, credentials_path
+
+
+def input_guard_config(settings: Settings) -> dict[str, object]:
+    """The input guard's limits (bot/input_guard.py ``GuardSettings.from_credentials``): message size, rate limits
+    per sender and per client address (in Redis when one is configured, so that every Rasa server shares them),
+    and the proxies whose ``X-Forwarded-For`` is believed."""
+    return {"max_message_chars": settings.max_message_chars,
+            "sender_rate": settings.sender_rate.as_credentials() if settings.sender_rate else None,
+            "address_rate": settings.address_rate.as_credentials() if settings.address_rate else None,
+            "trusted_proxies": list(settings.trusted_proxies), "redis_url": settings.redis_url}
 
 
 def lock_store_config(url: str) -> dict[str, object]:

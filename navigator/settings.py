@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket's shape: ``messages`` per ``seconds`` on average, at most ``burst`` at once."""
+
+    messages: int
+    seconds: int
+    burst: int
+
+    def as_credentials(self) -> dict[str, int]:
+        """The form the Rasa side reads (bot/input_guard.py ``GuardSettings.from_credentials``)."""
+        return {"messages": self.messages, "seconds": self.seconds, "burst": self.burst}
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,14 @@ class Settings:
         channels_api_token: NAVIGATOR_CHANNELS_API_TOKEN, a ``reader`` API token with which the Slack and Teams
             channels search the catalogue for advisors; empty: ``navigator run`` makes one and keeps it in
             ``var/channels.token``.
+        max_message_chars: NAVIGATOR_MAX_MESSAGE_CHARS, the longest chat message the Rasa server reads; a longer one
+            is answered with a refusal before NLU (bot/input_guard.py).
+        sender_rate: NAVIGATOR_SENDER_RATE (``MESSAGES/SECONDS``, or ``off``) and NAVIGATOR_SENDER_BURST, the
+            messages one conversation may send; None: no limit.
+        address_rate: NAVIGATOR_ADDRESS_RATE and NAVIGATOR_ADDRESS_BURST, the same per client address (REST and
+            socket.io).
+        trusted_proxies: NAVIGATOR_TRUSTED_PROXIES, comma-separated addresses or networks of the proxies whose
+            ``X-Forwarded-For`` the Rasa server believes (``navigator cluster`` adds its HAProxy, 127.0.0.1).
     """
 
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -135,6 +157,10 @@ class Settings:
     teams_token_url: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
     teams_service_url_hosts: tuple[str, ...] = ("smba.trafficmanager.net", "*.botframework.com")
     channels_api_token: str = field(default="", repr=False)
+    max_message_chars: int = 2000
+    sender_rate: RateLimit | None = RateLimit(20, 60, 10)
+    address_rate: RateLimit | None = RateLimit(120, 60, 60)
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -199,6 +225,11 @@ class Settings:
             teams_service_url_hosts=_host_list(env, "NAVIGATOR_TEAMS_SERVICE_URL_HOSTS",
                                                defaults.teams_service_url_hosts),
             channels_api_token=env.get("NAVIGATOR_CHANNELS_API_TOKEN", "").strip(),
+            max_message_chars=_int(env, "NAVIGATOR_MAX_MESSAGE_CHARS", defaults.max_message_chars, minimum=10,
+                                   maximum=100_000),
+            sender_rate=_rate_limit(env, "NAVIGATOR_SENDER_RATE", "NAVIGATOR_SENDER_BURST", defaults.sender_rate),
+            address_rate=_rate_limit(env, "NAVIGATOR_ADDRESS_RATE", "NAVIGATOR_ADDRESS_BURST", defaults.address_rate),
+            trusted_proxies=_networks(env, "NAVIGATOR_TRUSTED_PROXIES"),
         )
 
     @property
@@ -344,3 +375,31 @@ def _readable_file(env: Mapping[str, str], name: str) -> Path | None:
     if not path.is_file() or not os.access(path, os.R_OK):
         raise SettingsError(f"{name} must name a readable file, got '{value}'")
     return path
+
+
+def _rate_limit(env: Mapping[str, str], name: str, burst_name: str, default: RateLimit | None) -> RateLimit | None:
+    """``MESSAGES/SECONDS`` (``20/60`` or ``20/60s``) with its burst from ``burst_name``, or None for ``off``."""
+    value = env.get(name, "").strip().lower()
+    if value in ("off", "none"):
+        return None
+    messages, seconds = (default.messages, default.seconds) if default else (0, 0)
+    if value:
+        match = re.fullmatch(r"(\d+)\s*/\s*(\d+)\s*s?", value)
+        if not match or int(match[1]) < 1 or int(match[2]) < 1:
+            raise SettingsError(f"{name} must be MESSAGES/SECONDS such as 20/60 (20 messages a minute), or off; "
+                                f"got '{value}'")
+        messages, seconds = int(match[1]), int(match[2])
+    burst = _int(env, burst_name, default.burst if default else messages, minimum=1, maximum=100_000)
+    return RateLimit(messages, seconds, burst) if messages else None
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    value = env.get(name, "").strip()
+    networks = []
+    for entry in (part.strip() for part in value.split(",") if part.strip()):
+        try:
+            networks.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            raise SettingsError(f"{name} must list IP addresses or networks separated by commas (such as "
+                                f"127.0.0.1,10.0.0.0/8), got '{entry}'") from None
+    return tuple(networks)

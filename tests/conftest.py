@@ -56,6 +56,19 @@ MODEL = PROJECT_ROOT / "var" / "models" / "navigator.tar.gz"
 STACK_START_TIMEOUT = 900.0
 """Seconds each process of a stack may take to answer: Rasa took over 420 s to load its model on a busy 2-core machine."""
 
+STACK_LIMITS = {
+    # The input guard's rate limits (bot/input_guard.py) for the session's assistant. Tests are faster than people:
+    # every conversation of the suite fits in a burst of 30, and tests/e2e/test_input_limits.py can still exceed
+    # it in a few seconds, with a token only every 10 s so that none grows back meanwhile. Every test talks from
+    # 127.0.0.1, a trusted proxy here, so that the address limit (as high as it is) counts what X-Forwarded-For
+    # names.
+    "NAVIGATOR_SENDER_RATE": "6/60",
+    "NAVIGATOR_SENDER_BURST": "30",
+    "NAVIGATOR_ADDRESS_RATE": "100000/60",
+    "NAVIGATOR_ADDRESS_BURST": "100000",
+    "NAVIGATOR_TRUSTED_PROXIES": "127.0.0.1",
+}
+
 
 @pytest.fixture(scope="session")
 def processor() -> TextProcessor:
@@ -113,7 +126,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack,
     so that the end-to-end, browser and channel tests share one assistant. See :func:`started_stack`.
     """
     data = tmp_path_factory.mktemp("stack")
-    channels = {**slack_environment(fake_slack), **teams_environment(fake_microsoft)}
+    channels = {**slack_environment(fake_slack), **teams_environment(fake_microsoft), **STACK_LIMITS}
     with started_stack(data, f"sqlite:///{data / 'requests.db'}", f"sqlite:///{data / 'tracker.db'}",
                        channels) as started:
         yield started

@@ -15,6 +15,7 @@ from navigator.cluster import (
     check_cluster_settings,
     find_haproxy,
     haproxy_config,
+    with_haproxy_trusted,
 )
 from navigator.launcher import write_rasa_config
 from navigator.settings import Settings
@@ -86,6 +87,8 @@ def test_haproxy_checks_every_backend_and_retries_only_failed_connections() -> N
     # The action protocol and the relay are not public.
     assert "http-request deny deny_status 403 if { path /webhook /actions }" in config["frontend navigator"]
     assert "http-request deny deny_status 403 if { path_beg /webhooks/navigator_actions/ }" in config["frontend rasa"]
+    # The Rasa servers learn the client's address from HAProxy (their per-address rate limit).
+    assert "option forwardfor" in config["frontend rasa"]
     assert not [line for line in config["frontend actions"] if "deny" in line]
 
 
@@ -113,6 +116,15 @@ def test_each_rasa_servers_relay_calls_the_services_through_haproxy(tmp_path: Pa
     assert stores["tracker_store"]["url"] == "db.internal"
     with pytest.raises(ValueError, match="either service_port or service_url"):
         write_rasa_config(settings(), tmp_path / "rasa2", 5055, 5100, service_url=layout.actions_url)
+
+
+def test_the_rasa_servers_believe_haproxys_forwarded_address_and_count_in_redis(tmp_path: Path) -> None:
+    behind = with_haproxy_trusted(settings())
+    assert behind.trusted_proxies == ("127.0.0.1/32",)
+    assert with_haproxy_trusted(behind) == behind
+    _, credentials = write_rasa_config(behind, tmp_path / "rasa1", rasa_port=5100, service_url="http://127.0.0.1:5056")
+    guard = yaml.safe_load(credentials.read_text())["action_relay.ActionRelayInput"]["input_guard"]
+    assert guard["trusted_proxies"] == ["127.0.0.1/32"] and guard["redis_url"] == REDIS
 
 
 def test_navigator_cluster_refuses_sqlite_naming_the_variables(monkeypatch: pytest.MonkeyPatch,

@@ -132,7 +132,7 @@ def test_rasa_reads_the_files_the_init_container_writes_from_the_manifests_setti
     port = int(option(rasa["command"], "--port"))
     assert written[0]["action_endpoint"]["url"] == f"http://127.0.0.1:{port}/webhooks/{RELAY_NAME}/webhook"
     assert written[0]["tracker_store"]["url"] == "postgres" and written[0]["lock_store"]["url"] == "redis"
-    assert "rest" in written[1]  # the channel whose GET /webhooks/rest/ the probes ask
+    assert "rest_channel.RestInput" in written[1]  # the channel whose GET /webhooks/rest/ the probes ask
     relay_target = written[1]["action_relay.ActionRelayInput"]["service_url"]
     navigator = find("Service", "navigator")
     assert relay_target == f"http://{navigator['metadata']['name']}:{navigator['spec']['ports'][0]['port']}/webhook"

@@ -19,17 +19,22 @@ def test_rasa_gets_the_rest_and_the_website_widgets_channel_and_calls_actions_th
     channels = yaml.safe_load(credentials.read_text())
     relay = channels.pop("action_relay.ActionRelayInput")
     assert channels == {
-        "rest": None,
+        "rest_channel.RestInput": None,
         "webchat_channel.WebchatInput": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                                          "session_persistence": True},
     }
     bot = Path(__file__).resolve().parents[2] / "bot"
-    assert (bot / "webchat_channel.py").is_file() and (bot / "action_relay.py").is_file()
+    assert all((bot / name).is_file() for name in ("rest_channel.py", "webchat_channel.py", "action_relay.py"))
     action_endpoint = yaml.safe_load(endpoints.read_text())["action_endpoint"]
     # Rasa calls its own relay with the run's secret; the relay calls the service.
     assert action_endpoint["url"] == "http://127.0.0.1:5105/webhooks/navigator_actions/webhook"
+    guard = relay.pop("input_guard")
     assert relay == {"service_url": "http://127.0.0.1:5123/webhook", "advisors_email": "advisors@slt.example.org",
                      "secret": action_endpoint["headers"]["X-Navigator-Relay"]}
+    # The input guard's default limits (bot/input_guard.py), in this process's memory.
+    assert guard == {"max_message_chars": 2000, "sender_rate": {"messages": 20, "seconds": 60, "burst": 10},
+                     "address_rate": {"messages": 120, "seconds": 60, "burst": 60}, "trusted_proxies": [],
+                     "redis_url": ""}
     assert len(relay["secret"]) >= 40
     # A new secret for every run, and files only their owner reads.
     _, again = write_rasa_config(settings, tmp_path / "run", service_port=5123, rasa_port=5105)
@@ -48,6 +53,19 @@ def test_with_redis_rasa_keeps_its_conversation_locks_there_in_the_atomic_store(
         "type": "lock_store.AtomicRedisLockStore", "url": "redis.internal", "port": 6380, "db": 2,
         "use_ssl": False, "password": "pw"}
     assert (Path(__file__).resolve().parents[2] / "bot" / "lock_store.py").is_file()
+
+
+def test_the_input_guards_limits_come_from_the_settings(tmp_path: Path) -> None:
+    settings = Settings.from_env({"NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+                                  "NAVIGATOR_MAX_MESSAGE_CHARS": "1500", "NAVIGATOR_SENDER_RATE": "off",
+                                  "NAVIGATOR_ADDRESS_RATE": "300/60s", "NAVIGATOR_ADDRESS_BURST": "100",
+                                  "NAVIGATOR_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+                                  "NAVIGATOR_REDIS_URL": "redis://redis.internal:6379/0"})
+    _, credentials = write_rasa_config(settings, tmp_path / "run", service_port=5123, rasa_port=5105)
+    guard = yaml.safe_load(credentials.read_text())["action_relay.ActionRelayInput"]["input_guard"]
+    assert guard == {"max_message_chars": 1500, "sender_rate": None,
+                     "address_rate": {"messages": 300, "seconds": 60, "burst": 100},
+                     "trusted_proxies": ["10.0.0.0/8", "127.0.0.1/32"], "redis_url": "redis://redis.internal:6379/0"}
 
 
 @pytest.mark.parametrize(("host", "expected"), [

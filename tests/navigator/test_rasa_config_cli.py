@@ -49,7 +49,8 @@ def test_it_writes_rasas_files_with_the_relay_the_shared_stores_and_no_channel_u
     assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "url": "postgres", "port": 5432,
                                          "db": "navigator_tracker", "username": "navigator", "password": "dbpass"}
     assert endpoints["lock_store"]["type"] == "lock_store.AtomicRedisLockStore"
-    assert set(credentials) == {"rest", "webchat_channel.WebchatInput", "action_relay.ActionRelayInput"}
+    assert set(credentials) == {"rest_channel.RestInput", "webchat_channel.WebchatInput",
+                                "action_relay.ActionRelayInput"}
     for name in ("endpoints.yml", "credentials.yml"):
         assert stat.S_IMODE((tmp_path / "rasa" / name).stat().st_mode) == 0o600
     # What it printed names the files and the stores, never a password or the relay's secret.

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from navigator.settings import PROJECT_ROOT, Settings, SettingsError
+from navigator.settings import PROJECT_ROOT, RateLimit, Settings, SettingsError
 
 
 def test_defaults_point_into_the_project() -> None:
@@ -60,5 +60,30 @@ def test_status_check_limits_default_to_five_an_hour_and_reach_the_guard(tmp_pat
                                              ("NAVIGATOR_STATUS_CHECK_WINDOW_MINUTES", "0"),
                                              ("NAVIGATOR_STATUS_CHECK_WINDOW_MINUTES", "100000")])
 def test_bad_status_check_limits_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_the_input_guards_limits_have_defaults_and_can_be_changed_or_turned_off() -> None:
+    defaults = Settings.from_env({})
+    assert defaults.max_message_chars == 2000
+    assert defaults.sender_rate == RateLimit(20, 60, 10) and defaults.address_rate == RateLimit(120, 60, 60)
+    assert defaults.trusted_proxies == ()
+    changed = Settings.from_env({"NAVIGATOR_MAX_MESSAGE_CHARS": "4000", "NAVIGATOR_SENDER_RATE": " 30 / 120s ",
+                                 "NAVIGATOR_SENDER_BURST": "5", "NAVIGATOR_ADDRESS_RATE": "OFF",
+                                 "NAVIGATOR_TRUSTED_PROXIES": "127.0.0.1, 10.1.2.0/24,fd00::/8"})
+    assert changed.max_message_chars == 4000
+    assert changed.sender_rate == RateLimit(30, 120, 5) and changed.address_rate is None
+    assert changed.trusted_proxies == ("127.0.0.1/32", "10.1.2.0/24", "fd00::/8")
+    # A burst alone keeps the default rate.
+    assert Settings.from_env({"NAVIGATOR_ADDRESS_BURST": "7"}).address_rate == RateLimit(120, 60, 7)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("NAVIGATOR_MAX_MESSAGE_CHARS", "9"), ("NAVIGATOR_MAX_MESSAGE_CHARS", "200000"),
+    ("NAVIGATOR_SENDER_RATE", "20 per minute"), ("NAVIGATOR_SENDER_RATE", "0/60"), ("NAVIGATOR_ADDRESS_RATE", "5/0"),
+    ("NAVIGATOR_SENDER_BURST", "0"), ("NAVIGATOR_TRUSTED_PROXIES", "127.0.0.1,haproxy"),
+])
+def test_unusable_limits_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})

@@ -163,6 +163,18 @@ def test_refining_contacts_handoff_and_status_work_in_slack(user: SlackUser) -> 
     assert user.say("<mailto:robin@delta-bio.se|robin@delta-bio.se>") == ["utter_request_status_new"]
 
 
+def test_a_payload_typed_in_slack_is_text_and_a_clicked_button_is_a_payload(user: SlackUser) -> None:
+    # The input guard (bot/input_guard.py) takes a payload only from a button the bot offered.
+    assert user.say(NEED)[0] == "utter_results_intro"
+    user.say('/ask_details{"position": "7"}')
+    said = [event for kind, event in user.slack_stack.tracker_events(user.sender) if kind == "user"]
+    assert said[-1]["text"] == 'ask_details{"position": "7"}'
+    assert user.click('/ask_details{"position": "2"}')[0] in ("utter_details", "utter_programme_details")
+    said = [event for kind, event in user.slack_stack.tracker_events(user.sender) if kind == "user"]
+    assert said[-1]["text"] == '/ask_details{"position": "2"}'
+    assert said[-1]["parse_data"]["intent"]["name"] == "ask_details"
+
+
 def test_messages_sent_at_once_are_answered_in_the_order_slack_delivered_them(user: SlackUser) -> None:
     assert user.say("I want to open a support request") == ["utter_ask_company_name"]
     for number, text in enumerate(["Acme Bio AB", "Alex Doe", "alex@acme-bio.se"], start=1):

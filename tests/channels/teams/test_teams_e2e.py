@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from navigator.settings import PROJECT_ROOT
 from support_requests.conversations import TrackerReader
@@ -147,6 +148,32 @@ def test_refining_contacts_handoff_status_and_erasure_work_in_teams(teams: Teams
         assert report.conversation_ids == (chat.sender_id,)
         assert erase_conversations(store.engine, teams.settings.tracker_db_url, report.conversation_ids)
     assert teams.tracker_events(chat.sender_id) == []
+
+
+def test_a_payload_typed_in_teams_is_text_and_a_card_button_is_a_payload(teams: TeamsStack,
+                                                                         names: ResponseNames) -> None:
+    # The input guard (bot/input_guard.py) takes a payload only from a button the bot offered; adding the bot greets
+    # with a payload the channel built (test_only_adding_the_bot_itself_greets).
+    chat = TeamsChat(teams)
+    replies = chat.say("We need GMP manufacturing of a viral vector for a phase 1 trial")
+    offered = [action["data"]["payload"] for card in replies[1]["attachments"]
+               for action in card["content"]["actions"] if action["type"] == "Action.Submit"]
+    chat.say('/restrict_site{"site": "<script>x</script>"}')
+    assert user_texts(teams, chat.sender_id)[-1] == 'restrict_site{"site": "<script>x</script>"}'
+    assert named(names, chat.submit(offered[0]))[0] in ("utter_details", "utter_programme_details")
+    assert user_texts(teams, chat.sender_id)[-1] == offered[0]
+
+
+def user_texts(teams: TeamsStack, sender_id: str) -> list[str]:
+    """The texts of the user events Rasa stored for ``sender_id``, oldest first."""
+    engine = create_engine(teams.settings.tracker_db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
+                                           "ORDER BY id"), {"s": sender_id})
+            return [json.loads(row[0])["text"] for row in rows]
+    finally:
+        engine.dispose()
 
 
 def test_markup_in_user_text_comes_back_inert(teams: TeamsStack) -> None:
