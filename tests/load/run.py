@@ -7,7 +7,11 @@ from Debian's programs as the tests use). Against each, three phases:
 
 1. ``greeting``: ``--saturation-users`` users send greetings with no pause, each opening a new conversation;
 2. ``search``: the same with searches;
-3. ``conversations``: ``--users`` companies hold whole conversations (tests/load/scenario.py) with think times.
+3. ``conversations``: ``--users`` companies hold whole conversations (tests/load/scenario.py) with think times;
+4. with 2 Rasa servers, ``conversations x1.6``: 1.6 times as many companies, to compare with 1 server's phase 3.
+
+A warm-up of whole conversations, not measured, comes first. The per-address rate limit is off (every simulated
+company sends from this machine); the per-sender limit stays on.
 
 For every phase: Locust's count, p50, p95 and throughput per kind of turn, its errors, and every process's CPU
 (percent of one core, averaged over the phase) and peak memory, read with psutil, Locust's own included.
@@ -47,6 +51,11 @@ from tests.support_requests.helpers import events_table
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 MODEL = PROJECT_ROOT / "var" / "models" / "navigator.tar.gz"
 START_TIMEOUT = 900.0
+
+# The cluster with 2 Rasa servers also holds SCALE times the conversations: the goal is 1.6 times those of 1 server
+# at the same p95.
+SCALE = 1.6
+SCALED = "conversations x1.6"
 
 # What finds a target's processes: a name for the report and the pids to follow (with their children).
 Processes = Callable[[], Mapping[str, int]]
@@ -212,13 +221,19 @@ def _reaped_cpu() -> float:
 # -- the targets ------------------------------------------------------------------------------------------------
 
 
+def _one_address(settings: Settings) -> Settings:
+    """Every simulated company sends from this machine's address: the per-address limit is off, the per-sender
+    limit stays as configured (a company pausing 1 to 3 s between turns stays within the default)."""
+    return replace(settings, address_rate=None)
+
+
 @contextlib.contextmanager
 def single_target(settings: Settings, folder: Path) -> Iterator[tuple[str, Processes]]:
     """``make run``: one Rasa server and one Navigator service on SQLite."""
     environment = {"NAVIGATOR_DATABASE_URL": f"sqlite:///{folder / 'requests.db'}",
                    "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{folder / 'tracker.db'}",
                    "NAVIGATOR_SESSION_KEY_FILE": str(folder / "session.key")}
-    isolated = replace(settings, database_url=environment["NAVIGATOR_DATABASE_URL"],
+    isolated = replace(_one_address(settings), database_url=environment["NAVIGATOR_DATABASE_URL"],
                        tracker_db_url=environment["NAVIGATOR_TRACKER_DB_URL"])
     with _environment(environment), running(isolated, model=MODEL, rasa_port=free_port(), service_port=free_port(),
                                             run_dir=folder / "run", timeout=START_TIMEOUT) as stack:
@@ -247,7 +262,8 @@ def cluster_target(settings: Settings, folder: Path, rasa_servers: int) -> Itera
         layout = ClusterLayout.on_free_ports(rasa_servers=rasa_servers, services=2)
         environment = {"NAVIGATOR_DATABASE_URL": requests_url, "NAVIGATOR_TRACKER_DB_URL": tracker_url,
                        "NAVIGATOR_REDIS_URL": redis_url, "NAVIGATOR_SESSION_KEY_FILE": str(folder / "session.key")}
-        clustered = replace(settings, database_url=requests_url, tracker_db_url=tracker_url, redis_url=redis_url)
+        clustered = replace(_one_address(settings), database_url=requests_url, tracker_db_url=tracker_url,
+                            redis_url=redis_url)
         with _environment(environment), running_cluster(clustered, model=MODEL, layout=layout, run_dir=folder / "run",
                                                         timeout=START_TIMEOUT, say=lambda line: None) as cluster:
             postgres_pid = _listener(int(postgres.url.rsplit(":", 1)[1].split("/")[0]))
@@ -316,11 +332,14 @@ def summary(results: list[PhaseResult]) -> list[str]:
                          f"server CPU {cost * 1000:.0f} ms per turn; at that cost a 4-core host carries "
                          f"{4 / cost:.0f} turns/s ({4 / cost * 60 / per_conversation:.0f} conversations/min), "
                          f"an 8-core host {8 / cost:.0f} turns/s ({8 / cost * 60 / per_conversation:.0f}/min)")
-    one, two = by.get(("cluster-1", "conversations")), by.get(("cluster-2", "conversations"))
-    if one and two and one.total.per_second:
-        lines.append(f"cluster: 2 Rasa servers / 1 Rasa server, conversation turns per second = "
-                     f"{two.total.per_second / one.total.per_second:.2f} (p95 {one.total.p95_ms:.0f} ms with 1, "
-                     f"{two.total.p95_ms:.0f} ms with 2)")
+    one = by.get(("cluster-1", "conversations"))
+    for phase in ("greeting", "search", "conversations", SCALED):
+        two = by.get(("cluster-2", phase))
+        base = one if phase == SCALED else by.get(("cluster-1", phase))
+        if base and two and base.total.per_second:
+            lines.append(f"cluster: 2 Rasa servers ({two.users} users, {phase}) / 1 Rasa server ({base.users} users, "
+                         f"{base.phase}), turns per second = {two.total.per_second / base.total.per_second:.2f} "
+                         f"(p95 {base.total.p95_ms:.0f} ms with 1, {two.total.p95_ms:.0f} ms with 2)")
     return lines
 
 
@@ -356,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{target}: started in {time.monotonic() - started:.0f} s at {url}", flush=True)
                 # Whole conversations first, not measured: the first turns of a new server load what they use.
                 run_phase(target, url, Phase("warm-up", "Company", 2, args.warm_up_seconds), processes, folder)
-                for phase in phases:
+                more = [Phase(SCALED, "Company", round(args.users * SCALE), args.seconds, args.think)]
+                for phase in phases + (more if target == "cluster-2" else []):
                     results.append(run_phase(target, url, phase, processes, folder))
                     last = results[-1]
                     print(f"{target}/{phase.name}: {last.total.requests} turns, {last.total.failures} errors, "

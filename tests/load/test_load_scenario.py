@@ -116,7 +116,8 @@ def test_the_summary_gives_the_goals_ratios_and_the_cost_of_a_turn() -> None:
     # the server's.
     assert any(line.startswith("cluster-1: 17.1 conversations/min, server CPU 250 ms per turn; at that cost a "
                                "4-core host carries 16 turns/s") for line in lines)
-    assert any("2 Rasa servers / 1 Rasa server, conversation turns per second = 1.25" in line for line in lines)
+    assert ("cluster: 2 Rasa servers (10 users, conversations) / 1 Rasa server (10 users, conversations), turns per "
+            "second = 1.25 (p95 100 ms with 1, 100 ms with 2)") in lines
 
 
 @pytest.mark.integration
