@@ -17,7 +17,8 @@ the chat channels, so it answers only calls that carry the launcher's per-run se
 Since every run configures it, the relay also guards the turns of every channel once the model is loaded: the
 input guard first (bot/guarded_agent.py: size, payloads and rate limits, from its ``input_guard`` entry), inside
 the apology for a store that fails (bot/turn_guard.py), and serves the input guard's counters at
-``GET /navigator/metrics``.
+``GET /navigator/metrics``. It also makes Rasa check the actions' answers with a validator made once
+(bot/action_answer_check.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import action_answer_check
 import aiohttp
 import guarded_agent
 import turn_guard
@@ -145,5 +147,6 @@ class ActionRelayInput(InputChannel):
             if agent is not None:
                 guarded_agent.guard(agent, self.input_guard)
                 turn_guard.guard(agent, self.advisors_email)
+            action_answer_check.install()
 
         return relay
