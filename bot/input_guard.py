@@ -128,13 +128,16 @@ class GuardSettings:
         defaults = cls()
         try:
             limit = int(given.get("max_message_chars", defaults.max_message_chars))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError("input_guard.max_message_chars must be a whole number") from None
         if limit < 1:
             raise ValueError(f"input_guard.max_message_chars must be at least 1, got {limit}")
         proxies = given.get("trusted_proxies") or []
         if isinstance(proxies, str):
             proxies = proxies.split(",")
+        if not isinstance(proxies, list | tuple):
+            raise ValueError("input_guard.trusted_proxies must be a list of addresses or networks, or one "  # noqa: TRY004
+                             "comma-separated text")
         return cls(limit, _rate(given, "sender_rate", defaults.sender_rate),
                    _rate(given, "address_rate", defaults.address_rate), TrustedProxies(proxies),
                    str(given.get("redis_url") or ""))
@@ -148,7 +151,7 @@ def _rate(given: Mapping[str, Any], key: str, default: Rate | None) -> Rate | No
         return None
     try:
         return Rate(int(value["messages"]), float(value["seconds"]), int(value["burst"]))
-    except (TypeError, KeyError, ValueError) as error:
+    except (TypeError, KeyError, ValueError, OverflowError) as error:
         raise ValueError(f"input_guard.{key} must be null or {{messages, seconds, burst}} with positive numbers: "
                          f"{error}") from None
 
