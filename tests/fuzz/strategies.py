@@ -22,9 +22,10 @@ No pytest and no Rasa here: only Hypothesis and the standard library.
 
 from __future__ import annotations
 
+import itertools
 import json
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 MAX_MESSAGE_CHARS = 2000
@@ -137,12 +138,42 @@ MESSAGE_CLASSES: dict[str, st.SearchStrategy[str]] = {
 hostile_text = st.one_of(*MESSAGE_CLASSES.values())
 """Any of the classes."""
 
-labelled_messages: st.SearchStrategy[tuple[str, str]] = st.one_of(
-    *(strategy.map(lambda text, name=name: (name, text)) for name, strategy in MESSAGE_CLASSES.items()))
-"""``(class name, text)`` of any class."""
+labelled_messages: st.SearchStrategy[tuple[str, str]] = st.sampled_from(sorted(MESSAGE_CLASSES)).flatmap(
+    lambda name: MESSAGE_CLASSES[name].map(lambda text: (name, text)))
+"""``(class name, text)``, each class as likely as the others."""
 
 
 def trimmed_length(text: str) -> int:
     """The length the input guard counts: characters (code points) after Rasa trims the ends."""
     return len(text.strip())
 
+
+
+def generated_messages(count: int, salt: int = 0) -> list[tuple[str, str]]:
+    """``count`` messages, ``(class name, text)``, as many of each class as the others (give or take one), the
+    classes taking turns; the same for the same ``count`` and ``salt`` (Hypothesis generates them from a fixed
+    seed, with no example database)."""
+    per_class = {}
+    for number, (name, strategy) in enumerate(sorted(MESSAGE_CLASSES.items())):
+        wanted = count // len(MESSAGE_CLASSES) + (number < count % len(MESSAGE_CLASSES))
+        per_class[name] = [(name, text) for text in _generate(strategy, wanted, salt)]
+    turns = [message for round_ in itertools.zip_longest(*per_class.values()) for message in round_ if message]
+    return turns[:count]
+
+
+def _generate(strategy: st.SearchStrategy[str], count: int, salt: int) -> list[str]:
+    found: list[str] = []
+    if count == 0:
+        return found
+
+    @seed(salt)
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def collect(text: str) -> None:
+        found.append(text)
+
+    collect()
+    # A class with few distinct values (whitespace) may give fewer than asked: they come round again.
+    found.extend(itertools.islice(itertools.cycle(found or [""]), count - len(found)))
+    return found[:count]

@@ -1,0 +1,158 @@
+"""Generated hostile messages against the running assistant (the session's ``stack``), over Rasa's REST channel and
+the widget's socket.io channel: a bounded run with fixed examples (Hypothesis, derandomised), a few hundred
+messages.
+
+Every class of tests/fuzz/strategies.py is sent: Unicode of every category, controls, lone surrogates (escaped in
+the JSON body, and as the raw bytes UTF-8 forbids), oversized and maximum-size text, JSON, the payload syntax,
+and nothing or only whitespace. Each message comes from a sender of its own over REST, and at most four from one
+session over socket.io, so that the sender limit of the session's assistant (a burst of 30, tests/conftest.py
+``STACK_LIMITS``) drops none of them: a dropped message gets no answer by design (docs/input-limits.md).
+
+What must hold: no server error (no HTTP 5xx, no exception in the Rasa server's or the service's log), every
+message answered with at least one message and none of them an apology for a failure, an oversized message
+answered with the refusal alone, a body that is not the channel's JSON answered 400, and the Rasa server's
+memory after the run within 10% of before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+import pytest
+
+from navigator.settings import PROJECT_ROOT
+from tests.e2e.conftest import ResponseNames
+from tests.fuzz.client import Exchange, SocketioUser, Tally, request_body, rest_exchange
+from tests.fuzz.strategies import MESSAGE_CLASSES, generated_messages
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+REST_MESSAGES = 240
+SOCKETIO_USERS = 4
+SOCKETIO_MESSAGES = 96
+MESSAGES_PER_SESSION = 4
+WARM_UP = ("hello", "flow cytometry in Flemingsberg", "show more", "thanks")
+
+
+@pytest.fixture(scope="module")
+def names() -> ResponseNames:
+    return ResponseNames(PROJECT_ROOT / "bot" / "domain.yml")
+
+
+def rasa_rss(stack) -> int:
+    """Resident memory of the Rasa server's process and its children, in bytes."""
+    running, _ = stack
+    _, rasa = running.supervisor.children
+    root = psutil.Process(rasa.process.pid)
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+
+
+class LogWatch:
+    """The lines the Rasa server and the service log from now on that report an exception or an error."""
+
+    def __init__(self, run_dir: Path):
+        self.logs = [run_dir / "rasa.log", run_dir / "service.log"]
+        self.offsets = {log: log.stat().st_size if log.exists() else 0 for log in self.logs}
+
+    def failures(self) -> list[str]:
+        found = []
+        for log in self.logs:
+            with open(log, "rb") as lines:
+                lines.seek(self.offsets[log])
+                for line in lines.read().decode("utf-8", "replace").splitlines():
+                    if "Traceback" in line or " ERROR " in line or "Exception" in line:
+                        found.append(f"{log.name}: {line[:300]}")
+        return found
+
+
+def send_rest(rasa_url: str, messages: list[tuple[str, str]]) -> Iterator[Exchange]:
+    def one(message: tuple[str, str]) -> Exchange:
+        label, text = message
+        return rest_exchange(rasa_url, f"fuzz-{uuid.uuid4().hex[:12]}", text, label)
+
+    with ThreadPoolExecutor(4) as pool:
+        yield from pool.map(one, messages)
+
+
+async def send_socketio(rasa_url: str, messages: list[tuple[str, str]], users: int) -> list[Exchange]:
+    async def talk(share: list[tuple[str, str]]) -> list[Exchange]:
+        user = SocketioUser(rasa_url, handle_sigint=False)
+        await user.connect()
+        done = []
+        try:
+            for number, (label, text) in enumerate(share):
+                if number and number % MESSAGES_PER_SESSION == 0:
+                    await user.new_session()
+                done.append(await user.exchange(text, label))
+        finally:
+            await user.close()
+        return done
+
+    shares = [messages[i::users] for i in range(users)]
+    return [exchange for done in await asyncio.gather(*(talk(share) for share in shares)) for exchange in done]
+
+
+def test_generated_messages_over_rest_and_socketio_are_all_answered_without_a_server_error(stack, names) -> None:
+    running, _ = stack
+    for text in WARM_UP:  # the first turns of a new server load what they use: before the memory is read
+        rest_exchange(running.rasa_url, "fuzz-warm-up", text)
+    logs, rss_before = LogWatch(running.run_dir), rasa_rss(stack)
+    rest_messages = generated_messages(REST_MESSAGES)
+    socketio_messages = generated_messages(SOCKETIO_MESSAGES, salt=1)
+    tally = Tally()
+    for exchange in send_rest(running.rasa_url, rest_messages):
+        tally.add(exchange, names)
+    for exchange in asyncio.run(send_socketio(running.rasa_url, socketio_messages, SOCKETIO_USERS)):
+        tally.add(exchange, names)
+    rss_after = rasa_rss(stack)
+    print(f"fuzz: {tally.messages} messages, {tally.server_errors} server errors, {tally.empty_replies} empty "
+          f"replies, {tally.other_problems} other problems; Rasa RSS {rss_before / 2**20:.0f} -> "
+          f"{rss_after / 2**20:.0f} MiB; {dict(sorted(tally.by_class.items()))}")
+    assert tally.messages == REST_MESSAGES + SOCKETIO_MESSAGES
+    assert {label for label, _ in rest_messages} == set(MESSAGE_CLASSES)
+    assert (tally.server_errors, tally.empty_replies, tally.other_problems) == (0, 0, 0), tally.examples
+    assert logs.failures() == []
+    assert abs(rss_after - rss_before) <= 0.10 * rss_before
+
+
+MALFORMED = [
+    b"[1, 2]",
+    b'"hello"',
+    b"null",
+    b'{"sender": "fuzz-malformed", "message": 42}',
+    b'{"sender": "fuzz-malformed", "message": ["hello"]}',
+    b'{"sender": "fuzz-malformed", "message": {"text": "hello"}}',
+    b'{"sender": ["fuzz"], "message": "hello"}',
+    b'{"sender": "fuzz-malformed"}',
+    b'{"sender": "fuzz-malformed", "message": "hello", "input_channel": 7}',
+    b'{"sender": "fuzz-malformed", "message": "hel',
+    b"\xff\xfe{",
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
+def test_a_body_that_is_not_the_channels_json_is_answered_400_without_an_exception(stack, body: bytes) -> None:
+    running, _ = stack
+    logs = LogWatch(running.run_dir)
+    exchange = rest_exchange(running.rasa_url, "", "", "malformed", body=body)
+    assert exchange.error is None and exchange.status == 400
+    assert logs.failures() == []
+
+
+def test_lone_surrogates_as_raw_bytes_are_refused_and_as_json_escapes_answered(stack, names) -> None:
+    running, _ = stack
+    logs = LogWatch(running.run_dir)
+    for text in ("flow cytometry \ud800", "\udfff", "GMP \ud83d vector", "\ud800" * 2001):
+        sender = f"fuzz-{uuid.uuid4().hex[:12]}"
+        raw = rest_exchange(running.rasa_url, sender, text, "surrogates", raw=True)
+        assert raw.error is None and raw.status == 400, raw
+        escaped = rest_exchange(running.rasa_url, sender, text, "surrogates")
+        assert json.loads(request_body(sender, text))["message"] == text
+        assert escaped.problem(names) is None, escaped
+    assert logs.failures() == []
