@@ -8,9 +8,10 @@ tests/fuzz/strategies.py in turn (Hypothesis, from ``--seed``). So that the guar
 each socket.io session sends at most 5, and every 40 messages the clients move to a new loopback source address
 (127.1.0.1, 127.1.0.2, ...): under the burst of 10 per sender and 60 per address.
 
-Printed: messages, server errors (HTTP 5xx, transport failures, exceptions in the logs), empty replies, other
-problems (an apology for a failure, an oversized message not refused), the Rasa server's resident memory before
-(after a warm-up) and after, and the time per message. Exits 1 when anything is wrong or the memory grew by more
+Printed: messages, server errors (HTTP 5xx, transport failures), failures logged (exceptions and errors in the
+Rasa server's and the service's logs), empty replies, other problems (an apology for a failure, an oversized
+message not refused), the Rasa server's resident memory before (after a warm-up) and after, and the time per
+message. Exits 1 when anything is wrong or the memory grew by more
 than 10%. The figures also go to ``--out`` as JSON.
 """
 
@@ -31,7 +32,7 @@ import psutil
 
 from navigator.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import ResponseNames
-from tests.fuzz.client import Exchange, SocketioUser, Tally, rest_exchange
+from tests.fuzz.client import Exchange, LogWatch, SocketioUser, Tally, rest_exchange
 from tests.fuzz.strategies import generated_messages
 from tests.load.run import single_target
 
@@ -43,18 +44,6 @@ WARM_UP = ("hello", "flow cytometry in Flemingsberg", "show more", "thanks", "GM
 def loopback(number: int, network: int = 1) -> str:
     """The ``number``-th loopback address of ``127.{network}.0.0/16`` (from .0.1)."""
     return f"127.{network}.{number // 250}.{number % 250 + 1}"
-
-
-def failures_logged(logs: dict[Path, int]) -> list[str]:
-    """The lines logged since the given offsets that report an exception or an error."""
-    found = []
-    for log, offset in logs.items():
-        with open(log, "rb") as lines:
-            lines.seek(offset)
-            for line in lines.read().decode("utf-8", "replace").splitlines():
-                if "Traceback" in line or " ERROR " in line or "Exception" in line:
-                    found.append(f"{log.name}: {line[:300]}")
-    return found
 
 
 def rss(pid: int) -> int:
@@ -120,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         for text in WARM_UP:
             rest_exchange(rasa_url, "fuzz-warm-up", text, source=loopback(0, network=3))
         rss_before = rss(rasa_pid)
-        logs = {log: log.stat().st_size for log in (run_dir / "rasa.log", run_dir / "service.log")}
+        logs = LogWatch(run_dir / "rasa.log", run_dir / "service.log")
         phase_started = time.monotonic()
         exchanges = run_rest(rasa_url, rest_messages, args.workers)
         rest_seconds = time.monotonic() - phase_started
@@ -129,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         exchanges += asyncio.run(run_socketio(rasa_url, socketio_messages, args.workers))
         socketio_seconds = time.monotonic() - phase_started
         rss_after = rss(rasa_pid)
-        logged = failures_logged(logs)
+        logged = logs.failures()
     tally = Tally()
     for exchange in exchanges:
         tally.add(exchange, names)
     seconds = sorted(e.seconds for e in exchanges if e.error is None)
     figures = {
-        "messages": tally.messages, "server_errors": tally.server_errors + len(logged),
+        "messages": tally.messages, "server_errors": tally.server_errors, "failures_logged": len(logged),
         "empty_replies": tally.empty_replies, "other_problems": tally.other_problems,
         "rasa_rss_before_mib": round(rss_before / 2**20, 1), "rasa_rss_after_mib": round(rss_after / 2**20, 1),
         "rss_change_percent": round(100 * (rss_after - rss_before) / rss_before, 1),
@@ -148,14 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"fuzz: {figures['messages']} messages ({len(rest_messages)} REST in {rest_seconds:.0f} s, "
-          f"{len(socketio_messages)} socket.io in {socketio_seconds:.0f} s), {figures['server_errors']} server errors "
-          f"({len(logged)} logged), {figures['empty_replies']} empty replies, {figures['other_problems']} other "
+          f"{len(socketio_messages)} socket.io in {socketio_seconds:.0f} s), {figures['server_errors']} server errors, "
+          f"{len(logged)} failures logged, {figures['empty_replies']} empty replies, {figures['other_problems']} other "
           f"problems; reply p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms; Rasa RSS "
           f"{figures['rasa_rss_before_mib']} MiB before, {figures['rasa_rss_after_mib']} MiB after "
           f"({figures['rss_change_percent']:+.1f}%)")
     for line in itertools.chain(tally.examples, logged[:10]):
         print(f"  {line}")
-    wrong = figures["server_errors"] or figures["empty_replies"] or figures["other_problems"]
+    wrong = logged or figures["server_errors"] or figures["empty_replies"] or figures["other_problems"]
     return 1 if wrong or abs(figures["rss_change_percent"]) > 10 else 0
 
 

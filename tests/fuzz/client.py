@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import re
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +38,26 @@ from tests.fuzz.strategies import MAX_MESSAGE_CHARS
 REPLY_TIMEOUT = 120.0
 FAILURE_RESPONSES = frozenset({"utter_service_unavailable", "utter_search_unavailable"})
 """Answers that say something failed inside the assistant (a store, the search service): counted as errors."""
+FAILURE_LINE = re.compile(r'Traceback|Exception|\bERROR\b|\bCRITICAL\b|"level": "(?:error|critical|exception)"')
+"""A line of the Rasa server's or the service's log that reports a failure: Python's logging (``ERROR``), a
+traceback, or Rasa's structured events, which it writes as JSON when its output is not a terminal."""
+
+
+class LogWatch:
+    """The failures the given logs report from now on (the Rasa server's and the service's ``rasa.log`` and
+    ``service.log`` in a stack's run folder)."""
+
+    def __init__(self, *logs: Path):
+        self.offsets = {log: log.stat().st_size if log.exists() else 0 for log in logs}
+
+    def failures(self) -> list[str]:
+        found = []
+        for log, offset in self.offsets.items():
+            with open(log, "rb") as lines:
+                lines.seek(offset)
+                found += [f"{log.name}: {line[:300]}" for line in lines.read().decode("utf-8", "replace").splitlines()
+                          if FAILURE_LINE.search(line)]
+        return found
 
 
 @dataclass

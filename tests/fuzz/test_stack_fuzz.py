@@ -21,14 +21,20 @@ import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import psutil
 import pytest
 
 from navigator.settings import PROJECT_ROOT
 from tests.e2e.conftest import ResponseNames
-from tests.fuzz.client import Exchange, SocketioUser, Tally, request_body, rest_exchange
+from tests.fuzz.client import (
+    Exchange,
+    LogWatch,
+    SocketioUser,
+    Tally,
+    request_body,
+    rest_exchange,
+)
 from tests.fuzz.strategies import MESSAGE_CLASSES, generated_messages
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -53,22 +59,9 @@ def rasa_rss(stack) -> int:
     return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
 
 
-class LogWatch:
-    """The lines the Rasa server and the service log from now on that report an exception or an error."""
-
-    def __init__(self, run_dir: Path):
-        self.logs = [run_dir / "rasa.log", run_dir / "service.log"]
-        self.offsets = {log: log.stat().st_size if log.exists() else 0 for log in self.logs}
-
-    def failures(self) -> list[str]:
-        found = []
-        for log in self.logs:
-            with open(log, "rb") as lines:
-                lines.seek(self.offsets[log])
-                for line in lines.read().decode("utf-8", "replace").splitlines():
-                    if "Traceback" in line or " ERROR " in line or "Exception" in line:
-                        found.append(f"{log.name}: {line[:300]}")
-        return found
+def log_watch(stack) -> LogWatch:
+    running, _ = stack
+    return LogWatch(running.run_dir / "rasa.log", running.run_dir / "service.log")
 
 
 def send_rest(rasa_url: str, messages: list[tuple[str, str]]) -> Iterator[Exchange]:
@@ -102,7 +95,7 @@ def test_generated_messages_over_rest_and_socketio_are_all_answered_without_a_se
     running, _ = stack
     for text in WARM_UP:  # the first turns of a new server load what they use: before the memory is read
         rest_exchange(running.rasa_url, "fuzz-warm-up", text)
-    logs, rss_before = LogWatch(running.run_dir), rasa_rss(stack)
+    logs, rss_before = log_watch(stack), rasa_rss(stack)
     rest_messages = generated_messages(REST_MESSAGES)
     socketio_messages = generated_messages(SOCKETIO_MESSAGES, salt=1)
     tally = Tally()
@@ -139,7 +132,7 @@ MALFORMED = [
 @pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
 def test_a_body_that_is_not_the_channels_json_is_answered_400_without_an_exception(stack, body: bytes) -> None:
     running, _ = stack
-    logs = LogWatch(running.run_dir)
+    logs = log_watch(stack)
     exchange = rest_exchange(running.rasa_url, "", "", "malformed", body=body)
     assert exchange.error is None and exchange.status == 400
     assert logs.failures() == []
@@ -147,7 +140,7 @@ def test_a_body_that_is_not_the_channels_json_is_answered_400_without_an_excepti
 
 def test_lone_surrogates_as_raw_bytes_are_refused_and_as_json_escapes_answered(stack, names) -> None:
     running, _ = stack
-    logs = LogWatch(running.run_dir)
+    logs = log_watch(stack)
     for text in ("flow cytometry \ud800", "\udfff", "GMP \ud83d vector", "\ud800" * 2001):
         sender = f"fuzz-{uuid.uuid4().hex[:12]}"
         raw = rest_exchange(running.rasa_url, sender, text, "surrogates", raw=True)

@@ -40,6 +40,7 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from navigator.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import ResponseNames
@@ -65,8 +66,7 @@ def abusive_message(number: int) -> str:
     return (piece * (length // len(piece) + 1))[:length].strip().ljust(length, "x")
 
 
-def abuse(rasa_url: str, spread: bool, streams: int, stop: multiprocessing.Event, results: multiprocessing.Queue
-          ) -> None:
+def abuse(rasa_url: str, spread: bool, streams: int, stop: Any, results: Any) -> None:
     """The abuser's process: ``streams`` threads sending as fast as answered until ``stop``; puts its counts."""
     outcomes: Counter = Counter()
     lock = threading.Lock()
@@ -152,10 +152,11 @@ def run_phase(name: str, rasa_url: str, conversations: int, think: tuple[float, 
     wrong: list[str] = []
     lock = threading.Lock()
     numbers = list(range(first_number + COMPANIES * conversations, first_number, -1))
-    stop, results = multiprocessing.Event(), multiprocessing.Queue()
+    spawning = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of this one's threads
+    stop, results = spawning.Event(), spawning.Queue()
     abusing = None
     if abuser is not None:
-        abusing = multiprocessing.Process(target=abuse, args=(rasa_url, abuser == "spread", streams, stop, results))
+        abusing = spawning.Process(target=abuse, args=(rasa_url, abuser == "spread", streams, stop, results))
         abusing.start()
         time.sleep(2)  # the abuser is at full speed before the first company says hello
     started = time.monotonic()
