@@ -233,6 +233,7 @@ class SocketioUser:
 
     async def close(self) -> None:
         if self.client is not None:
-            await self.client.disconnect()
+            # Without waiting for the long poll that is pending (on polling, up to the ping interval, 25 s).
+            await self.client.eio.disconnect(abort=True)
         if self._http is not None:
             await self._http.close()

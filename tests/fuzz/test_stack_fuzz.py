@@ -43,7 +43,9 @@ REST_MESSAGES = 240
 SOCKETIO_USERS = 4
 SOCKETIO_MESSAGES = 96
 MESSAGES_PER_SESSION = 4
-WARM_UP = ("hello", "flow cytometry in Flemingsberg", "show more", "thanks")
+WARM_UP = ("hello", "flow cytometry in Flemingsberg", "show more", "thanks", ("flow cytometry " * 134)[:2000])
+"""Turns before the memory is read: the first turns of a new server load what they use, and the first message of
+the maximum size grows the NLU's buffers once."""
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +95,7 @@ async def send_socketio(rasa_url: str, messages: list[tuple[str, str]], users: i
 
 def test_generated_messages_over_rest_and_socketio_are_all_answered_without_a_server_error(stack, names) -> None:
     running, _ = stack
-    for text in WARM_UP:  # the first turns of a new server load what they use: before the memory is read
+    for text in WARM_UP:
         rest_exchange(running.rasa_url, "fuzz-warm-up", text)
     logs, rss_before = log_watch(stack), rasa_rss(stack)
     rest_messages = generated_messages(REST_MESSAGES)
