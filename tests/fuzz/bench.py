@@ -73,7 +73,8 @@ async def run_socketio(rasa_url: str, messages: list[tuple[str, str]], users: in
 
     async def worker() -> None:
         for number, chunk in numbered:
-            user = SocketioUser(rasa_url, source=loopback(number, network=2))
+            user = SocketioUser(rasa_url, source=loopback(number, network=2),
+                                transport=("websocket", "polling")[number % 2])
             try:
                 await user.connect()
             except Exception as failed:  # noqa: BLE001 (a refused connection is a figure, whatever its kind)

@@ -35,7 +35,7 @@ import socketio
 from tests.e2e.conftest import ResponseNames
 from tests.fuzz.strategies import MAX_MESSAGE_CHARS
 
-REPLY_TIMEOUT = 120.0
+REPLY_TIMEOUT = 60.0
 FAILURE_RESPONSES = frozenset({"utter_service_unavailable", "utter_search_unavailable"})
 """Answers that say something failed inside the assistant (a store, the search service): counted as errors."""
 FAILURE_LINE = re.compile(r'Traceback|Exception|\bERROR\b|\bCRITICAL\b|"level": "(?:error|critical|exception)"')

@@ -76,8 +76,8 @@ def send_rest(rasa_url: str, messages: list[tuple[str, str]]) -> Iterator[Exchan
 
 
 async def send_socketio(rasa_url: str, messages: list[tuple[str, str]], users: int) -> list[Exchange]:
-    async def talk(share: list[tuple[str, str]]) -> list[Exchange]:
-        user = SocketioUser(rasa_url, handle_sigint=False)
+    async def talk(share: list[tuple[str, str]], transport: str) -> list[Exchange]:
+        user = SocketioUser(rasa_url, transport=transport, handle_sigint=False)
         await user.connect()
         done = []
         try:
@@ -90,7 +90,9 @@ async def send_socketio(rasa_url: str, messages: list[tuple[str, str]], users: i
         return done
 
     shares = [messages[i::users] for i in range(users)]
-    return [exchange for done in await asyncio.gather(*(talk(share) for share in shares)) for exchange in done]
+    # Half the users on websocket, half on long polling (where rasa-webchat starts).
+    talks = (talk(share, ("websocket", "polling")[number % 2]) for number, share in enumerate(shares))
+    return [exchange for done in await asyncio.gather(*talks) for exchange in done]
 
 
 def test_generated_messages_over_rest_and_socketio_are_all_answered_without_a_server_error(stack, names) -> None:
