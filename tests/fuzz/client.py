@@ -72,6 +72,7 @@ class Exchange:
         replies: the bot's messages.
         error: a failure of the transport or the server (a 5xx, a timeout, a closed connection), else None.
         seconds: from sending to the last reply.
+        sender: the conversation (REST's sender id), when known.
     """
 
     channel: str
@@ -81,6 +82,7 @@ class Exchange:
     replies: list[dict[str, Any]]
     error: str | None
     seconds: float
+    sender: str = ""
 
     @property
     def oversized(self) -> bool:
@@ -157,19 +159,19 @@ def rest_exchange(rasa_url: str, sender: str, text: str, label: str = "", *, sou
         status = response.status
     except (OSError, http.client.HTTPException) as failed:
         return Exchange("rest", label, text, None, [], f"{type(failed).__name__}: {failed}",
-                        time.perf_counter() - started)
+                        time.perf_counter() - started, sender)
     finally:
         connection.close()
     seconds = time.perf_counter() - started
     if status >= 500:
-        return Exchange("rest", label, text, status, [], f"HTTP {status}: {content[:200]!r}", seconds)
+        return Exchange("rest", label, text, status, [], f"HTTP {status}: {content[:200]!r}", seconds, sender)
     replies: list[dict[str, Any]] = []
     if status == 200:
         try:
             replies = json.loads(content)
         except ValueError:
-            return Exchange("rest", label, text, status, [], f"not JSON: {content[:200]!r}", seconds)
-    return Exchange("rest", label, text, status, replies, None, seconds)
+            return Exchange("rest", label, text, status, [], f"not JSON: {content[:200]!r}", seconds, sender)
+    return Exchange("rest", label, text, status, replies, None, seconds, sender)
 
 
 class SocketioUser:

@@ -10,8 +10,9 @@ session over socket.io, so that the sender limit of the session's assistant (a b
 
 What must hold: no server error (no HTTP 5xx, no exception in the Rasa server's or the service's log), every
 message answered with at least one message and none of them an apology for a failure, an oversized message
-answered with the refusal alone, a body that is not the channel's JSON answered 400, and the Rasa server's
-memory after the run within 10% of before.
+answered with the refusal alone, no text in the payload syntax taken as a payload (the conversation stores it
+as text, but for the open ``/greet``), a body that is not the channel's JSON answered 400, and the Rasa server's
+memory after the run within 10% of before (read after a warm-up of a few turns).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 import pytest
+from input_guard import OPEN_PAYLOADS, is_payload
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 
 from navigator.settings import PROJECT_ROOT
 from tests.e2e.conftest import ResponseNames
@@ -102,10 +106,10 @@ def test_generated_messages_over_rest_and_socketio_are_all_answered_without_a_se
     logs, rss_before = log_watch(stack), rasa_rss(stack)
     rest_messages = generated_messages(REST_MESSAGES)
     socketio_messages = generated_messages(SOCKETIO_MESSAGES, salt=1)
+    exchanges = list(send_rest(running.rasa_url, rest_messages))
+    exchanges += asyncio.run(send_socketio(running.rasa_url, socketio_messages, SOCKETIO_USERS))
     tally = Tally()
-    for exchange in send_rest(running.rasa_url, rest_messages):
-        tally.add(exchange, names)
-    for exchange in asyncio.run(send_socketio(running.rasa_url, socketio_messages, SOCKETIO_USERS)):
+    for exchange in exchanges:
         tally.add(exchange, names)
     rss_after = rasa_rss(stack)
     print(f"fuzz: {tally.messages} messages, {tally.server_errors} server errors, {tally.empty_replies} empty "
@@ -116,6 +120,30 @@ def test_generated_messages_over_rest_and_socketio_are_all_answered_without_a_se
     assert (tally.server_errors, tally.empty_replies, tally.other_problems) == (0, 0, 0), tally.examples
     assert logs.failures() == []
     assert abs(rss_after - rss_before) <= 0.10 * rss_before
+    # No payload-looking text was taken as a payload: the conversation stored it as text, unless it was /greet.
+    forged = [e for e in exchanges if e.channel == "rest" and e.label == "payload"]
+    stored = stored_user_texts(stack, [e.sender for e in forged])
+    assert len(stored) == len(forged)
+    taken = [said for said in stored if is_payload(said) and said.strip() not in OPEN_PAYLOADS
+             and said.replace("/", "").strip()]
+    assert taken == []
+
+
+def stored_user_texts(stack, senders: list[str]) -> list[str]:
+    """The text of the first user message Rasa stored for each of ``senders``."""
+    _, settings = stack
+    engine = create_engine(settings.tracker_db_url)
+    found = []
+    try:
+        with engine.connect() as connection:
+            for sender in senders:
+                row = connection.execute(sql("SELECT data FROM events WHERE sender_id = :sender AND type_name = "
+                                              "'user' ORDER BY id LIMIT 1"), {"sender": sender}).first()
+                if row is not None:
+                    found.append(json.loads(row[0])["text"])
+    finally:
+        engine.dispose()
+    return found
 
 
 MALFORMED = [
