@@ -25,6 +25,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -135,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         "rest_seconds": round(rest_seconds, 1), "socketio_seconds": round(socketio_seconds, 1),
         "p50_ms": round(1000 * statistics.median(seconds), 1) if seconds else None,
         "p95_ms": round(1000 * seconds[int(0.95 * (len(seconds) - 1))], 1) if seconds else None,
+        "empty_answered_with": dict(Counter(names.of(e.replies[0]) for e in exchanges
+                                            if e.label == "empty" and e.replies)),
         "by_class": dict(sorted(tally.by_class.items())), "examples": tally.examples, "logged": logged[:20],
         "seed": args.seed,
     }
@@ -146,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
           f"problems; reply p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms; Rasa RSS "
           f"{figures['rasa_rss_before_mib']} MiB before, {figures['rasa_rss_after_mib']} MiB after "
           f"({figures['rss_change_percent']:+.1f}%)")
+    print(f"  empty or whitespace-only messages answered with: {figures['empty_answered_with']}")
     for line in itertools.chain(tally.examples, logged[:10]):
         print(f"  {line}")
     wrong = logged or figures["server_errors"] or figures["empty_replies"] or figures["other_problems"]

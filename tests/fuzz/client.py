@@ -3,7 +3,8 @@ and telling what came back: the seeded run (tests/fuzz/test_stack_fuzz.py) and t
 
 - :func:`rest_exchange`: one POST to ``/webhooks/rest/webhook``. The body is JSON with every non-ASCII character
   escaped, so a lone surrogate travels as ``"\\ud800"``, as JSON allows; ``raw=True`` sends the characters as
-  UTF-8 instead, lone surrogates as the bytes UTF-8 forbids (the server must refuse those bodies, not fail).
+  UTF-8 instead, lone surrogates as the bytes UTF-8 forbids (which the server's JSON parser, ujson, reads as the
+  same surrogates).
 - :class:`SocketioUser`: one connection of python-socketio's client (as rasa-webchat: ``session_request``, then
   ``user_uttered`` with the session id), which asks for an acknowledgement of each message: the server sends it
   once its handler has returned, after the turn's ``bot_uttered`` events, so the replies of one message are known
