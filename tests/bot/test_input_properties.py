@@ -26,6 +26,7 @@ from input_guard import (
     Outcome,
     Reason,
     is_payload,
+    well_formed,
 )
 from message_origin import (
     ORIGIN_KEY,
@@ -98,12 +99,16 @@ async def test_the_guard_decides_on_any_text_and_lets_nothing_oversized_or_forge
         return
     assert admission.outcome is Outcome.PASS
     assert admission.text is None or len(admission.text) <= MAX_MESSAGE_CHARS
+    if admission.text is not None:  # no lone surrogate (encoding raises) and no NUL left
+        assert admission.text.encode("utf-8") is not None and "\x00" not in admission.text
+    read = well_formed(read) if read is not None else None
     if not is_payload(read):
-        assert admission.text == read and admission.reason is None and tracker.reads == 0
+        assert admission.text == read and tracker.reads == 0
+        assert admission.reason is (None if read == as_rasa_reads(text) else Reason.ENCODING)
         return
     taken = (origin is not None and origin.channel_built) or read.strip() in OPEN_PAYLOADS | offered
     if taken:
-        assert admission.text == read and admission.reason is None
+        assert admission.text == read and admission.reason in (None, Reason.ENCODING)
     else:
         assert admission.reason is Reason.PAYLOAD
         # What made it a payload is gone; a text of nothing but slashes is no payload Rasa takes either.
