@@ -182,3 +182,15 @@ def test_lone_surrogates_as_json_escapes_and_as_raw_bytes_are_answered(stack, na
             assert answered.problem(names) is None, answered
         assert json.loads(request_body(sender, text))["message"] == text
     assert logs.failures() == []
+
+
+@pytest.mark.parametrize("said", ["restart", "/restart", "//restart@nan{}{", "\u3000/restart}"])
+def test_restarting_is_answered(stack, names, said: str) -> None:
+    """A restart (typed, or a payload no button offered, which the guard makes text) was answered with nothing."""
+    running, _ = stack
+    sender = f"fuzz-{uuid.uuid4().hex[:12]}"
+    rest_exchange(running.rasa_url, sender, "hello")
+    restarted = rest_exchange(running.rasa_url, sender, said, "payload")
+    assert restarted.problem(names) is None, restarted
+    if said.strip("/") == "restart":
+        assert names.of(restarted.replies[0]) == "utter_restart"
