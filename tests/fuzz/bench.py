@@ -12,7 +12,8 @@ Printed: messages, server errors (HTTP 5xx, transport failures), failures logged
 Rasa server's and the service's logs), empty replies, other problems (an apology for a failure, an oversized
 message not refused), the Rasa server's resident memory before (after a warm-up) and after, and the time per
 message. Exits 1 when anything is wrong or the memory grew by more
-than 10%. The figures also go to ``--out`` as JSON.
+than 10%. The figures also go to ``--out`` as JSON, and the two logs beside it (``fuzz-rasa.log``,
+``fuzz-service.log``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -124,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         socketio_seconds = time.monotonic() - phase_started
         rss_after = rss(rasa_pid)
         logged = logs.failures()
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        for log in ("rasa.log", "service.log"):  # kept for reading the failures; the stack's folder goes
+            shutil.copy(run_dir / log, args.out.with_name(f"fuzz-{log}"))
     tally = Tally()
     for exchange in exchanges:
         tally.add(exchange, names)
