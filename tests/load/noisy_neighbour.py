@@ -23,7 +23,8 @@ a process of its own, so that it does not take the companies' interpreter lock.
 
 Printed per phase: the companies' turns, their p50 and p95 (ms), wrong answers (empty, an apology, not the turn's
 answer), and what the abuser got (refusals, slow-downs, dropped, answered). The goal: p95 with the abuser at most
-twice p95 alone. The figures also go to ``--out`` as JSON.
+twice p95 alone. Exits 1 when a company got a wrong answer (a goal missed is printed, as tests/load/run.py does).
+The figures also go to ``--out`` as JSON.
 """
 
 from __future__ import annotations
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrong in {result.phase}: {example}")
     worst = max(r.p95_ms for r in results if r.abuser) / alone.p95_ms
     print(f"goal: p95 with the abuser at most 2x p95 alone: {worst:.2f}x")
-    return 1 if worst > 2 or any(r.wrong for r in results) else 0
+    return 1 if any(r.wrong for r in results) else 0  # a goal missed is a figure; a wrong answer an error
 
 
 if __name__ == "__main__":
