@@ -125,6 +125,8 @@ bench: setup index model test-servers haproxy
 	$(VENV)/bin/python -m tests.channels.slack.bench_webhook
 	$(VENV)/bin/python -m tests.channels.teams.bench_webhook
 	$(VENV)/bin/python -m tests.load.run
+	$(VENV)/bin/python -m tests.fuzz.bench
+	$(VENV)/bin/python -m tests.load.noisy_neighbour
 
 clean:
 	rm -rf var .pytest_cache

@@ -78,7 +78,8 @@ def position_from(value: object, text: str = "") -> int | None:
     """A 1-based position from an entity value ("2", "second") or from the words of ``text``; -1 means the last."""
     for candidate in ([str(value)] if value not in (None, "") else []) + re.findall(r"[\wåäö]+", text.lower()):
         word = candidate.strip().lower()
-        if word.isdigit() and 1 <= int(word) <= 10:
+        # isdecimal, not isdigit: superscripts ("²") are digits that int() does not read.
+        if word.isdecimal() and 1 <= int(word) <= 10:
             return int(word)
         if word in _ORDINALS:
             return _ORDINALS[word]

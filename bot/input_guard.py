@@ -10,7 +10,11 @@ entities (``/request_support{"company": "<script>x</script>"}``), whatever a use
    silenced too.
 2. **Size**: a message longer than ``max_message_chars`` characters gets ``utter_message_over_limit`` (with the
    limit) and goes no further: no NLU, no tracker event.
-3. **Payloads only from buttons**: a message in Rasa's payload syntax is taken as a payload only when it is one
+3. **Text that can be stored**: a lone UTF-16 surrogate (JSON carries one as ``"\ud800"``, and Python's and
+   ujson's parsers let it through) is replaced by U+FFFD, as a browser shows it, and NUL characters are removed.
+   UTF-8 cannot encode the one and PostgreSQL's text refuses the other, so they fail where the text is written:
+   a need with a lone surrogate failed the search action as it wrote the need to the demand log.
+4. **Payloads only from buttons**: a message in Rasa's payload syntax is taken as a payload only when it is one
    the bot offered in this conversation's current session (the buttons of its bot messages, read from the
    tracker store by the caller, and only for such messages), when it is one of :data:`OPEN_PAYLOADS` (entity-free
    intents anyone may send, such as the widget's opening ``/greet``), or when the channel built it
@@ -29,6 +33,7 @@ Rasa side (bot/guarded_agent.py) reads the tracker and utters the answers.
 from __future__ import annotations
 
 import enum
+import re
 import threading
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +53,8 @@ with ``/greet`` (web/static/widget/widget.js), and Teams greets with it when the
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 DEFAULT_SENDER_RATE = Rate(20, 60, 10)
 DEFAULT_ADDRESS_RATE = Rate(120, 60, 60)
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 OVER_LIMIT_RESPONSE = "utter_message_over_limit"
 METRIC = "navigator_input_guard_total"
@@ -73,6 +80,7 @@ class Reason(enum.Enum):
     SIZE = "size"
     RATE_SENDER = "rate_sender"
     RATE_ADDRESS = "rate_address"
+    ENCODING = "encoding"
     PAYLOAD = "payload"
 
 
@@ -82,8 +90,9 @@ class Admission:
 
     Attributes:
         outcome: what to do with it.
-        text: the text to hand to Rasa (for :attr:`Outcome.PASS`; a payload not offered is rewritten).
-        reason: why the guard stepped in, or None when it passed unchanged.
+        text: the text to hand to Rasa (for :attr:`Outcome.PASS`; a payload not offered is rewritten, a lone
+            surrogate replaced).
+        reason: why the guard stepped in (the last reason when there were two), or None when it passed unchanged.
     """
 
     outcome: Outcome
@@ -128,13 +137,16 @@ class GuardSettings:
         defaults = cls()
         try:
             limit = int(given.get("max_message_chars", defaults.max_message_chars))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError("input_guard.max_message_chars must be a whole number") from None
         if limit < 1:
             raise ValueError(f"input_guard.max_message_chars must be at least 1, got {limit}")
         proxies = given.get("trusted_proxies") or []
         if isinstance(proxies, str):
             proxies = proxies.split(",")
+        if not isinstance(proxies, list | tuple):
+            raise ValueError("input_guard.trusted_proxies must be a list of addresses or networks, or one "  # noqa: TRY004
+                             "comma-separated text")
         return cls(limit, _rate(given, "sender_rate", defaults.sender_rate),
                    _rate(given, "address_rate", defaults.address_rate), TrustedProxies(proxies),
                    str(given.get("redis_url") or ""))
@@ -148,7 +160,7 @@ def _rate(given: Mapping[str, Any], key: str, default: Rate | None) -> Rate | No
         return None
     try:
         return Rate(int(value["messages"]), float(value["seconds"]), int(value["burst"]))
-    except (TypeError, KeyError, ValueError) as error:
+    except (TypeError, KeyError, ValueError, OverflowError) as error:
         raise ValueError(f"input_guard.{key} must be null or {{messages, seconds, burst}} with positive numbers: "
                          f"{error}") from None
 
@@ -156,6 +168,15 @@ def _rate(given: Mapping[str, Any], key: str, default: Rate | None) -> Rate | No
 def is_payload(text: str | None) -> bool:
     """Whether Rasa would read ``text`` as a payload: it starts with ``/`` once leading whitespace is removed."""
     return bool(text) and text.strip().startswith(PAYLOAD_PREFIX)  # type: ignore[union-attr]
+
+
+def well_formed(text: str) -> str:
+    """``text`` as UTF-8 and PostgreSQL can carry it: a surrogate pair kept as two code points becomes its one
+    character, a lone surrogate becomes U+FFFD (the replacement character) and NUL characters are removed; any
+    other text is returned as it is."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").replace("\x00", "")
 
 
 def as_plain_text(text: str) -> str:
@@ -176,7 +197,7 @@ class GuardCounters:
 
     OUTCOMES: ClassVar[dict[Reason, tuple[str, ...]]] = {
         Reason.SIZE: ("refuse",), Reason.RATE_SENDER: ("slow_down", "drop"),
-        Reason.RATE_ADDRESS: ("slow_down", "drop"), Reason.PAYLOAD: ("rewrite",)}
+        Reason.RATE_ADDRESS: ("slow_down", "drop"), Reason.ENCODING: ("repair",), Reason.PAYLOAD: ("rewrite",)}
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -195,7 +216,7 @@ class GuardCounters:
     def prometheus_text(self) -> str:
         """The counters in Prometheus' text exposition format (version 0.0.4)."""
         about = ("Messages the input guard held back or changed before Rasa read them, by reason (size, rate_sender, "
-                 "rate_address, payload) and outcome.")
+                 "rate_address, encoding, payload) and outcome.")
         lines = [f"# HELP {METRIC} {about}", f"# TYPE {METRIC} counter"]
         for (reason, outcome), count in sorted(self.snapshot().items()):
             lines.append(f'{METRIC}{{reason="{reason}",outcome="{outcome}"}} {count}')
@@ -233,11 +254,15 @@ class InputGuard:
         if text is not None and len(text) > self.settings.max_message_chars:
             self.counters.count(Reason.SIZE, "refuse")
             return Admission(Outcome.REFUSE, None, Reason.SIZE)
+        repaired = None
+        if text is not None and (fixed := well_formed(text)) != text:
+            self.counters.count(Reason.ENCODING, "repair")
+            text, repaired = fixed, Reason.ENCODING
         if not is_payload(text) or (origin is not None and origin.channel_built):
-            return Admission(Outcome.PASS, text)
+            return Admission(Outcome.PASS, text, repaired)
         payload = text.strip()  # type: ignore[union-attr]
         if payload in OPEN_PAYLOADS or payload in {p.strip() for p in await offered()}:
-            return Admission(Outcome.PASS, text)
+            return Admission(Outcome.PASS, text, repaired)
         self.counters.count(Reason.PAYLOAD, "rewrite")
         return Admission(Outcome.PASS, as_plain_text(text), Reason.PAYLOAD)  # type: ignore[arg-type]
 

@@ -50,7 +50,7 @@ class Rate:
     """The shape of a bucket: ``messages`` per ``seconds`` on average, at most ``burst`` at once.
 
     Raises:
-        ValueError: a number is not positive.
+        ValueError: a number is not positive, or the window is not finite (infinity, NaN).
     """
 
     messages: int
@@ -58,7 +58,7 @@ class Rate:
     burst: int
 
     def __post_init__(self) -> None:
-        if self.messages < 1 or self.seconds <= 0 or self.burst < 1:
+        if self.messages < 1 or not 0 < self.seconds < math.inf or self.burst < 1:
             raise ValueError(f"a rate needs at least one message, a positive window and a burst of at least one, "
                              f"got {self.messages}/{self.seconds} s, burst {self.burst}")
 

@@ -92,13 +92,14 @@ async def first_delivery(seen: SeenKeys, keys: tuple[str, ...]) -> bool:
 def conversation_id(key: str, team: str, channel: str, user: str) -> str:
     """Rasa's sender id for ``user`` in ``channel``: ``slack-`` and 32 hex digits of an HMAC-SHA256 under ``key``
     (the signing secret), the same every time for the same three ids, and not reversible without the key."""
-    mac = hmac.new(key.encode("utf-8"), f"{team}:{channel}:{user}".encode(), hashlib.sha256)
+    # surrogatepass: JSON can carry a lone surrogate ("\ud800") in an id, which UTF-8 cannot encode.
+    mac = hmac.new(key.encode("utf-8"), f"{team}:{channel}:{user}".encode("utf-8", "surrogatepass"), hashlib.sha256)
     return CONVERSATION_PREFIX + mac.hexdigest()[:32]
 
 
 def bot_user_ids(payload: Mapping[str, Any]) -> set[str]:
     """The bot users named in an event's ``authorizations`` (the bot's own user id in this workspace)."""
-    return {str(auth.get("user_id")) for auth in payload.get("authorizations") or []
+    return {str(auth.get("user_id")) for auth in _list(payload.get("authorizations"))
             if isinstance(auth, Mapping) and auth.get("is_bot") and auth.get("user_id")}
 
 
@@ -149,7 +150,7 @@ def read_interaction(payload: Mapping[str, Any]) -> list[Incoming]:
     if not (user and channel):
         return []
     found = []
-    for action in payload.get("actions") or []:
+    for action in _list(payload.get("actions")):
         if not isinstance(action, Mapping) or action.get("type") != "button":
             continue
         action_id, value = _text(action.get("action_id")), _text(action.get("value"))
@@ -177,3 +178,8 @@ def _get(payload: Mapping[str, Any], key: str, inner: str) -> Any:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _list(value: object) -> list[Any]:
+    """``value`` when it is a list as Slack sends, otherwise nothing (a payload of another shape reads as empty)."""
+    return value if isinstance(value, list) else []

@@ -6,6 +6,7 @@ import pytest
 
 from actions.details import ActionShowContact, ActionShowDetails
 from actions.handoff import ActionFlagForAdvisor
+from actions.presenting import position_from
 from tests.actions.conftest import make_tracker, responses, slot_events
 
 LAST = ["flow-flemingsberg", "flow-biomedicum", "almi-loans"]
@@ -32,11 +33,18 @@ async def test_details_by_position_name_or_context(sample_engine, dispatcher, te
     assert slot_events(events) == {"selected_entry": expected_id, "position": None}
 
 
-@pytest.mark.parametrize("text", ["tell me about the fifth one", "what about that"])
+@pytest.mark.parametrize("text", ["tell me about the fifth one", "what about that", "details of ³",
+                                  "details of ²5"])
 async def test_details_of_nothing_known_ask_which(sample_engine, dispatcher, text) -> None:
     tracker = make_tracker(text, intent="ask_details", slots={"last_hits": LAST})
     await ActionShowDetails(sample_engine).run(dispatcher, tracker, {})
     assert responses(dispatcher) == ["utter_which_entry"]
+
+
+@pytest.mark.parametrize(("text", "position"), [("the ٢ one", 2), ("number 3 please", 3), ("x² and 2", 2),
+                                                ("¹²", None), ("11", None)])
+def test_a_position_is_read_from_decimal_digits_of_any_script_and_nothing_else(text, position) -> None:
+    assert position_from(None, text) == position
 
 
 async def test_contact_routes_to_the_role_mailbox(sample_engine, dispatcher) -> None:

@@ -24,6 +24,7 @@ from input_guard import (
     Reason,
     as_plain_text,
     is_payload,
+    well_formed,
 )
 from message_origin import MessageOrigin, TrustedProxies
 from rate_limit import MemoryBuckets, Rate
@@ -118,6 +119,23 @@ async def test_plain_text_open_payloads_and_channel_built_payloads_need_no_track
     assert offered.reads == 0
 
 
+@pytest.mark.parametrize(("sent", "read"), [
+    ("GMP \ud800 vector", "GMP \ufffd vector"),  # a lone high surrogate, as JSON's "\ud800" arrives
+    ("\udfff", "\ufffd"),
+    ("\ud83d\ude00 hello", "\U0001f600 hello"),  # a pair kept as two code points: its one character
+    ("\ude00\ud83d", "\ufffd\ufffd"),  # the wrong way round: two lone ones
+    ("flow\x00 cytometry\x00", "flow cytometry"),  # NUL, which PostgreSQL's text refuses
+])
+async def test_a_lone_surrogate_or_nul_is_taken_out_before_rasa_reads_the_text(sent: str, read: str) -> None:
+    guard = make_guard()
+    admission = await admit(guard, sent)
+    assert admission == Admission(Outcome.PASS, read, Reason.ENCODING)
+    assert read.encode("utf-8") and "\x00" not in read and counts(guard) == {("encoding", "repair"): 1}
+    assert well_formed("flow cytometry ä 😀") == "flow cytometry ä 😀"
+    forged = await admit(guard, "/request_support\ud800")
+    assert forged == Admission(Outcome.PASS, "request_support\ufffd", Reason.PAYLOAD)
+
+
 def test_plain_text_of_a_payload() -> None:
     assert as_plain_text("/affirm") == "affirm" and is_payload(" \n/affirm") and not is_payload("a/b")
     assert not is_payload(None) and not is_payload("")
@@ -189,7 +207,8 @@ def test_the_counters_in_prometheus_text_format() -> None:
                               flags=re.MULTILINE))
     assert samples == {'reason="size",outcome="refuse"': "2", 'reason="rate_address",outcome="drop"': "1",
                        'reason="rate_address",outcome="slow_down"': "0", 'reason="rate_sender",outcome="drop"': "0",
-                       'reason="rate_sender",outcome="slow_down"': "0", 'reason="payload",outcome="rewrite"': "0"}
+                       'reason="rate_sender",outcome="slow_down"': "0", 'reason="payload",outcome="rewrite"': "0",
+                       'reason="encoding",outcome="repair"': "0"}
     assert "# TYPE navigator_input_guard_total counter" in text.splitlines()
     assert len([line for line in text.splitlines() if not line.startswith("#")]) == len(samples)
 

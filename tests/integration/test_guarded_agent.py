@@ -209,5 +209,6 @@ def test_the_metrics_route_counts_every_event(results: dict) -> None:
         'navigator_input_guard_total{reason="rate_address",outcome="drop"}': 2,
         'navigator_input_guard_total{reason="rate_sender",outcome="slow_down"}': 0,
         'navigator_input_guard_total{reason="rate_sender",outcome="drop"}': 0,
+        'navigator_input_guard_total{reason="encoding",outcome="repair"}': 0,
     }
     assert "192.0.2" not in results["metrics"] and "widget-1" not in results["metrics"]
