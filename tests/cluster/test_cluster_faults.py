@@ -311,6 +311,7 @@ class Chatter:
         self.chats = [conversation(cluster, names, f"load-{i}-{uuid.uuid4().hex[:8]}") for i in range(users)]
         self.script = script
         self.turns: list[tuple[str, float, float, tuple[str, ...]]] = []  # sender, sent, answered, reply names
+        self.references: dict[str, set[str]] = {chat.sender: set() for chat in self.chats}  # announced to the user
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._talk, args=(chat,)) for chat in self.chats]
@@ -326,6 +327,8 @@ class Chatter:
                 self.errors.append(f"{chat.sender} {text!r}: {error}")
                 replies = []
             self.turns.append((chat.sender, sent, time.monotonic(), tuple(replies)))
+            if "custom:support_request" in replies:
+                self.references[chat.sender].add(chat.custom("support_request")["reference"])
             if replies and UNAVAILABLE not in replies:
                 step += 1
             time.sleep(0.2)
@@ -389,14 +392,22 @@ def test_a_postgresql_restart_gets_try_again_answers_and_stores_nothing_twice(cl
             time.sleep(0.5)
     during = [turn for turn in load.turns if turn[1] < back and turn[2] > back - away]
     recovered = max(load.last_failure() - back, 0.0)
-    created = {chat.sender: sum("utter_request_created" in t[3] for t in load.turns if t[0] == chat.sender)
-               for chat in load.chats}
+    # A "confirm" sent again after its turn got the apology is the same request: announced again with its
+    # reference, not stored again.
+    confirmed = {chat.sender: sum("utter_request_created" in t[3] for t in load.turns if t[0] == chat.sender)
+                 for chat in load.chats}
+    created = {sender: len(references) for sender, references in load.references.items()}
     stored = {chat.sender: stored_requests(settings.database_url, chat.sender) for chat in load.chats}
+    with RequestStore.from_url(settings.database_url) as store:
+        stored_references = {chat.sender: {r.reference for r in store.list() if r.conversation_id == chat.sender}
+                             for chat in load.chats}
     print(f"PostgreSQL away {away:.1f} s under 4 users in the form: {len(during)} turns during the outage, "
           f"{len(load.apologies())} apologies, {len(load.empty())} empty replies, errors {len(load.errors)}; normal "
-          f"answers again {recovered:.1f} s after it came back; requests confirmed {created}, stored {stored}")
+          f"answers again {recovered:.1f} s after it came back; confirmations {confirmed}, references announced "
+          f"{created}, stored {stored}")
     assert not load.errors, load.errors[:3]
     assert not load.empty(), load.empty()[:3]
     assert load.apologies(), "turns during the outage get the try-again answer"
     assert all(count >= 1 for count in created.values()), "every conversation finishes its form after the restart"
     assert stored == created, "each confirmed request is stored once"
+    assert stored_references == load.references, "the references announced are the ones stored"
