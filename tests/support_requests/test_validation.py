@@ -158,7 +158,7 @@ def test_valid_draft_is_normalised() -> None:
     ({"entry_ids": ["BAD"]}, "entry_ids"),
     ({"conversation_id": "c" * 256}, "conversation_id"),
     ({"consent": None}, "consent"),
-    ({"consent": Consent(given_at=dt.datetime(2026, 11, 25, 9, 0), notice_version="2026-11")}, "consent"),
+    ({"consent": Consent(given_at=dt.datetime(2020, 11, 25, 9, 0), notice_version="2026-11")}, "consent"),
     ({"consent": Consent(given_at=START + dt.timedelta(hours=1), notice_version="2026-11")}, "consent"),
     ({"consent": Consent(given_at=START, notice_version="")}, "consent"),
 ])
