@@ -85,10 +85,7 @@ async def run_socketio(rasa_url: str, messages: list[tuple[str, str]], users: in
                             for label, text in chunk)
                 continue
             try:
-                for index, (label, text) in enumerate(chunk):
-                    if index and index % MESSAGES_PER_SESSION == 0:
-                        await user.new_session()
-                    done.append(await user.exchange(text, label))
+                done.extend(await user.exchanges(chunk, MESSAGES_PER_SESSION))
             finally:
                 await user.close()
 

@@ -234,6 +234,15 @@ class SocketioUser:
         await asyncio.sleep(0)  # a bot_uttered handler that started before the acknowledgement finishes
         return Exchange("socketio", label, text, None, list(self._replies), None, time.perf_counter() - started)
 
+    async def exchanges(self, messages: list[tuple[str, str]], per_session: int) -> list[Exchange]:
+        """Send ``(label, text)`` messages in turn, starting a new session after every ``per_session``."""
+        done = []
+        for number, (label, text) in enumerate(messages):
+            if number and number % per_session == 0:
+                await self.new_session()
+            done.append(await self.exchange(text, label))
+        return done
+
     async def close(self) -> None:
         if self.client is not None:
             # Without waiting for the long poll that is pending (on polling, up to the ping interval, 25 s).

@@ -83,15 +83,10 @@ async def send_socketio(rasa_url: str, messages: list[tuple[str, str]], users: i
     async def talk(share: list[tuple[str, str]], transport: str) -> list[Exchange]:
         user = SocketioUser(rasa_url, transport=transport, handle_sigint=False)
         await user.connect()
-        done = []
         try:
-            for number, (label, text) in enumerate(share):
-                if number and number % MESSAGES_PER_SESSION == 0:
-                    await user.new_session()
-                done.append(await user.exchange(text, label))
+            return await user.exchanges(share, MESSAGES_PER_SESSION)
         finally:
             await user.close()
-        return done
 
     shares = [messages[i::users] for i in range(users)]
     # Half the users on websocket, half on long polling (where rasa-webchat starts).

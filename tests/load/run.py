@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Self
 
 import psutil
+import pytest
 from sqlalchemy import MetaData
 
 from navigator.cluster import ClusterLayout, running_cluster
@@ -278,16 +279,11 @@ def cluster_target(settings: Settings, folder: Path, rasa_servers: int) -> Itera
 
 @contextlib.contextmanager
 def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
+    """The variables set for the block, as the test stacks set theirs (pytest's MonkeyPatch)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in values.items():
+            patch.setenv(key, value)
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 # -- the report -------------------------------------------------------------------------------------------------
