@@ -2,8 +2,8 @@
 
 :func:`guard` wraps the agent's ``handle_message``, through which every channel's message goes: the guard's
 decision is taken before Rasa reads anything. A refused message gets its answer (``utter_message_over_limit``,
-``utter_slow_down``) from the domain on the channel it came from, or none (dropped), and Rasa never sees it: no
-NLU, no lock, no tracker event. A message that passes goes on with the origin its channel attached removed from
+``utter_slow_down``) from the domain on the channel it came from, or none (dropped, after the guard's hold), and
+Rasa never sees it: no NLU, no lock, no tracker event. A message that passes goes on with the origin its channel attached removed from
 its metadata, and with its text rewritten when it was a payload no button offered. Only for a text in the payload
 syntax is the conversation read from the tracker store, to find the buttons the bot offered.
 
@@ -58,6 +58,8 @@ def guard(agent: Any, input_guard: InputGuard) -> None:
         if admission.outcome is Outcome.PASS:
             message.text = admission.text
             return await original(message)
+        if admission.outcome is Outcome.DROP:
+            await input_guard.hold_dropped()
         await answer(agent, message, admission, blank, input_guard.settings.max_message_chars)
         return None
 

@@ -7,7 +7,10 @@ entities (``/request_support{"company": "<script>x</script>"}``), whatever a use
 1. **Rate** (:mod:`rate_limit`): a token bucket per sender and, when the channel knows it, per client address
    (:mod:`message_origin`). A message over either limit gets ``utter_slow_down`` once; the next ones are dropped
    without an answer until a token has grown back. Counted first, so that a flood of oversized messages is
-   silenced too.
+   silenced too. A dropped message's (empty) answer is held back for ``drop_hold_seconds``
+   (:meth:`InputGuard.hold_dropped`): a client that waits for each answer, as an HTTP client does, can then send
+   one message per connection per hold instead of as many as the server can receive, each of which costs the
+   server's one event loop a request to read and answer even when it is dropped.
 2. **Size**: a message longer than ``max_message_chars`` characters gets ``utter_message_over_limit`` (with the
    limit) and goes no further: no NLU, no tracker event.
 3. **Text that can be stored**: a lone UTF-16 surrogate (JSON carries one as ``"\ud800"``, and Python's and
@@ -32,6 +35,7 @@ Rasa side (bot/guarded_agent.py) reads the tracker and utters the answers.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import re
 import threading
@@ -53,6 +57,11 @@ with ``/greet`` (web/static/widget/widget.js), and Teams greets with it when the
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 DEFAULT_SENDER_RATE = Rate(20, 60, 10)
 DEFAULT_ADDRESS_RATE = Rate(120, 60, 60)
+DEFAULT_DROP_HOLD_SECONDS = 2.0
+MAX_DROP_HOLD_SECONDS = 60.0
+MAX_HELD = 1000
+"""The most dropped messages held back at once (per Rasa server); beyond it a dropped message is answered at once,
+so that a client opening ever more connections cannot make the server keep ever more of them waiting."""
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -112,6 +121,7 @@ class GuardSettings:
         address_rate: the bucket per client address, or None for no limit.
         trusted_proxies: whose ``X-Forwarded-For`` is believed.
         redis_url: the buckets' Redis (shared by several Rasa servers), or empty for this process's memory.
+        drop_hold_seconds: how long a dropped message's (empty) answer is held back; 0 answers it at once.
     """
 
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
@@ -119,11 +129,13 @@ class GuardSettings:
     address_rate: Rate | None = DEFAULT_ADDRESS_RATE
     trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     redis_url: str = field(default="", repr=False)
+    drop_hold_seconds: float = DEFAULT_DROP_HOLD_SECONDS
 
     @classmethod
     def from_credentials(cls, given: Mapping[str, Any] | None) -> GuardSettings:
         """From ``{"max_message_chars": 2000, "sender_rate": {"messages": 20, "seconds": 60, "burst": 10} | null,
-        "address_rate": {...} | null, "trusted_proxies": [...], "redis_url": "..."}``; missing keys keep their
+        "address_rate": {...} | null, "trusted_proxies": [...], "redis_url": "...", "drop_hold_seconds": 2.0}``;
+        missing keys keep their
         defaults, so that a credentials.yml without the entry gets the default limits.
 
         Raises:
@@ -131,7 +143,7 @@ class GuardSettings:
         """
         given = dict(given or {})
         unknown = sorted(set(given) - {"max_message_chars", "sender_rate", "address_rate", "trusted_proxies",
-                                       "redis_url"})
+                                       "redis_url", "drop_hold_seconds"})
         if unknown:
             raise ValueError(f"unknown input_guard setting(s) {', '.join(unknown)} in the action relay's credentials")
         defaults = cls()
@@ -149,7 +161,17 @@ class GuardSettings:
                              "comma-separated text")
         return cls(limit, _rate(given, "sender_rate", defaults.sender_rate),
                    _rate(given, "address_rate", defaults.address_rate), TrustedProxies(proxies),
-                   str(given.get("redis_url") or ""))
+                   str(given.get("redis_url") or ""), _hold(given, defaults.drop_hold_seconds))
+
+
+def _hold(given: Mapping[str, Any], default: float) -> float:
+    try:
+        seconds = float(given.get("drop_hold_seconds", default))
+    except (TypeError, ValueError):
+        raise ValueError("input_guard.drop_hold_seconds must be a number of seconds") from None
+    if not 0 <= seconds <= MAX_DROP_HOLD_SECONDS:
+        raise ValueError(f"input_guard.drop_hold_seconds must be from 0 to {MAX_DROP_HOLD_SECONDS:g}, got {seconds}")
+    return seconds
 
 
 def _rate(given: Mapping[str, Any], key: str, default: Rate | None) -> Rate | None:
@@ -230,12 +252,31 @@ class InputGuard:
         settings: the limits.
         buckets: where the rate limits' tokens are kept.
         counters: where events are counted (a new set when not given).
+        sleep: waits a number of seconds (tests pass a fake one).
+        max_held: the most dropped messages held back at once.
     """
 
-    def __init__(self, settings: GuardSettings, buckets: Buckets, counters: GuardCounters | None = None):
+    def __init__(self, settings: GuardSettings, buckets: Buckets, counters: GuardCounters | None = None, *,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, max_held: int = MAX_HELD):
         self.settings = settings
         self.buckets = buckets
         self.counters = counters or GuardCounters()
+        self._sleep = sleep
+        self._max_held = max_held
+        self.held = 0
+        """Dropped messages being held back now."""
+
+    async def hold_dropped(self) -> bool:
+        """Wait ``drop_hold_seconds`` before a dropped message is answered (with nothing), unless :data:`MAX_HELD`
+        are held already; other messages go on meanwhile. Returns whether it waited."""
+        if self.settings.drop_hold_seconds <= 0 or self.held >= self._max_held:
+            return False
+        self.held += 1
+        try:
+            await self._sleep(self.settings.drop_hold_seconds)
+        finally:
+            self.held -= 1
+        return True
 
     async def admit(self, text: str | None, sender_id: str, origin: MessageOrigin | None,
                     offered: Callable[[], Awaitable[Collection[str]]]) -> Admission:

@@ -115,11 +115,12 @@ def write_rasa_config(settings: Settings, run_dir: Path, service_port: int | Non
 def input_guard_config(settings: Settings) -> dict[str, object]:
     """The input guard's limits (bot/input_guard.py ``GuardSettings.from_credentials``): message size, rate limits
     per sender and per client address (in Redis when one is configured, so that every Rasa server shares them),
-    and the proxies whose ``X-Forwarded-For`` is believed."""
+    the proxies whose ``X-Forwarded-For`` is believed, and how long a dropped message's answer is held back."""
     return {"max_message_chars": settings.max_message_chars,
             "sender_rate": settings.sender_rate.as_credentials() if settings.sender_rate else None,
             "address_rate": settings.address_rate.as_credentials() if settings.address_rate else None,
-            "trusted_proxies": list(settings.trusted_proxies), "redis_url": settings.redis_url}
+            "trusted_proxies": list(settings.trusted_proxies), "redis_url": settings.redis_url,
+            "drop_hold_seconds": settings.drop_hold_seconds}
 
 
 def lock_store_config(url: str) -> dict[str, object]:

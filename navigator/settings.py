@@ -110,6 +110,8 @@ class Settings:
             socket.io).
         trusted_proxies: NAVIGATOR_TRUSTED_PROXIES, comma-separated addresses or networks of the proxies whose
             ``X-Forwarded-For`` the Rasa server believes (``navigator cluster`` adds its HAProxy, 127.0.0.1).
+        drop_hold_seconds: NAVIGATOR_DROP_HOLD_SECONDS, how long the (empty) answer to a message dropped by a rate
+            limit is held back, 0 to 60; 0 answers at once.
     """
 
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -161,6 +163,7 @@ class Settings:
     sender_rate: RateLimit | None = RateLimit(20, 60, 10)
     address_rate: RateLimit | None = RateLimit(120, 60, 60)
     trusted_proxies: tuple[str, ...] = ()
+    drop_hold_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -230,6 +233,7 @@ class Settings:
             sender_rate=_rate_limit(env, "NAVIGATOR_SENDER_RATE", "NAVIGATOR_SENDER_BURST", defaults.sender_rate),
             address_rate=_rate_limit(env, "NAVIGATOR_ADDRESS_RATE", "NAVIGATOR_ADDRESS_BURST", defaults.address_rate),
             trusted_proxies=_networks(env, "NAVIGATOR_TRUSTED_PROXIES"),
+            drop_hold_seconds=_seconds(env, "NAVIGATOR_DROP_HOLD_SECONDS", defaults.drop_hold_seconds, maximum=60),
         )
 
     @property
@@ -269,6 +273,19 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int, maxim
     if maximum is not None and number > maximum:
         raise SettingsError(f"{name} must be at most {maximum}, got {number}")
     return number
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, maximum: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got '{value}'") from None
+    if not 0 <= seconds <= maximum:  # NaN fails too
+        raise SettingsError(f"{name} must be from 0 to {maximum:g} seconds, got '{value}'")
+    return seconds
 
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}

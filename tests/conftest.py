@@ -61,12 +61,13 @@ STACK_LIMITS = {
     # every conversation of the suite fits in a burst of 30, and tests/e2e/test_input_limits.py can still exceed
     # it in a few seconds, with a token only every 10 s so that none grows back meanwhile. Every test talks from
     # 127.0.0.1, a trusted proxy here, so that the address limit (as high as it is) counts what X-Forwarded-For
-    # names.
+    # names. A dropped message's answer is held back half a second (2 s by default).
     "NAVIGATOR_SENDER_RATE": "6/60",
     "NAVIGATOR_SENDER_BURST": "30",
     "NAVIGATOR_ADDRESS_RATE": "100000/60",
     "NAVIGATOR_ADDRESS_BURST": "100000",
     "NAVIGATOR_TRUSTED_PROXIES": "127.0.0.1",
+    "NAVIGATOR_DROP_HOLD_SECONDS": "0.5",
 }
 
 

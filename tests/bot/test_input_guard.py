@@ -9,11 +9,13 @@ tests/integration/test_guarded_agent.py; the running assistant in tests/e2e/test
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
 from input_guard import (
     DEFAULT_ADDRESS_RATE,
+    DEFAULT_DROP_HOLD_SECONDS,
     DEFAULT_MAX_MESSAGE_CHARS,
     DEFAULT_SENDER_RATE,
     Admission,
@@ -196,6 +198,41 @@ async def test_a_sender_over_its_limit_spends_nothing_of_its_address() -> None:
     assert (await admit(guard, "hello", sender="d", origin=client)).outcome is Outcome.SLOW_DOWN
 
 
+class FakeSleep:
+    """Records the holds asked for; each returns when the test releases it."""
+
+    def __init__(self):
+        self.asked: list[float] = []
+        self.release = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        await self.release.wait()
+
+
+async def test_a_dropped_messages_answer_is_held_back_up_to_a_number_held_at_once() -> None:
+    sleep = FakeSleep()
+    guard = InputGuard(GuardSettings(drop_hold_seconds=2.5), MemoryBuckets(FakeClock()), sleep=sleep, max_held=2)
+    first, second = asyncio.create_task(guard.hold_dropped()), asyncio.create_task(guard.hold_dropped())
+    await asyncio.sleep(0)
+    assert sleep.asked == [2.5, 2.5] and guard.held == 2 and not first.done()
+    # A third while two are held: answered at once, so that ever more connections cannot be kept waiting.
+    assert await guard.hold_dropped() is False and sleep.asked == [2.5, 2.5]
+    sleep.release.set()
+    assert await first is True and await second is True and guard.held == 0
+    # With the hold off, nothing waits.
+    off = InputGuard(GuardSettings(drop_hold_seconds=0), MemoryBuckets(FakeClock()), sleep=sleep)
+    assert await off.hold_dropped() is False and len(sleep.asked) == 2
+
+
+async def test_the_hold_does_not_block_other_messages() -> None:
+    guard = make_guard(sender_rate=Rate(1, 60, 1), address_rate=None, drop_hold_seconds=0.3)
+    held = asyncio.create_task(guard.hold_dropped())
+    await asyncio.sleep(0.01)
+    assert (await admit(guard, "hello", sender="someone-else")).outcome is Outcome.PASS and not held.done()
+    assert await held is True
+
+
 def test_the_counters_in_prometheus_text_format() -> None:
     counters = GuardCounters()
     counters.count(Reason.SIZE, "refuse")
@@ -219,10 +256,13 @@ def test_settings_from_the_relays_credentials() -> None:
     assert (defaults.max_message_chars, defaults.sender_rate, defaults.address_rate) == (
         2000, DEFAULT_SENDER_RATE, DEFAULT_ADDRESS_RATE)
     assert DEFAULT_SENDER_RATE == Rate(20, 60, 10) and DEFAULT_ADDRESS_RATE == Rate(120, 60, 60)
+    assert defaults.drop_hold_seconds == DEFAULT_DROP_HOLD_SECONDS == 2.0
     given = GuardSettings.from_credentials({
         "max_message_chars": 500, "sender_rate": {"messages": 5, "seconds": 10, "burst": 2}, "address_rate": None,
-        "trusted_proxies": ["127.0.0.1", "10.0.0.0/8"], "redis_url": "redis://127.0.0.1:6379/0"})
+        "trusted_proxies": ["127.0.0.1", "10.0.0.0/8"], "redis_url": "redis://127.0.0.1:6379/0",
+        "drop_hold_seconds": 0.25})
     assert given.max_message_chars == 500 and given.sender_rate == Rate(5, 10, 2) and given.address_rate is None
+    assert given.drop_hold_seconds == 0.25
     assert len(given.trusted_proxies.networks) == 2 and given.redis_url == "redis://127.0.0.1:6379/0"
 
 
@@ -233,6 +273,10 @@ def test_settings_from_the_relays_credentials() -> None:
     ({"address_rate": {"messages": 0, "seconds": 60, "burst": 1}}, "address_rate"),
     ({"trusted_proxies": ["proxy.local"]}, "proxy.local"),
     ({"max_chars": 10}, "max_chars"),
+    ({"drop_hold_seconds": -1}, "drop_hold_seconds"),
+    ({"drop_hold_seconds": 61}, "drop_hold_seconds"),
+    ({"drop_hold_seconds": "nan"}, "drop_hold_seconds"),
+    ({"drop_hold_seconds": [1]}, "drop_hold_seconds"),
 ])
 def test_unusable_settings_are_refused_by_name(given: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

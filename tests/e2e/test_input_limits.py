@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 BURST = int(STACK_LIMITS["NAVIGATOR_SENDER_BURST"])
 SECONDS_PER_TOKEN = 60 / int(STACK_LIMITS["NAVIGATOR_SENDER_RATE"].split("/")[0])
+HOLD = float(STACK_LIMITS["NAVIGATOR_DROP_HOLD_SECONDS"])
 NEED = "We need GMP manufacturing of a lentiviral vector for our phase 1 gene therapy trial"
 
 
@@ -139,8 +140,10 @@ def test_a_burst_gets_one_slow_down_then_nothing_while_another_user_is_answered(
     assert slowed is not None, f"no slow-down after {len(answered)} messages"
     assert BURST <= len(answered) <= BURST + 1 + flood_seconds / SECONDS_PER_TOKEN
     assert all(replies == ["utter_greet", "utter_privacy_notice"] for replies in answered)
-    # Then nothing at all, and nothing stored, until a token grows back.
-    assert [flooder.say("hello") for _ in range(3)] == [[], [], []]
+    # Then nothing at all, and nothing stored, until a token grows back; each answer (of nothing) held back.
+    dropped = [timed(flooder, "hello") for _ in range(3)]
+    assert [replies for replies, _ in dropped] == [[], [], []]
+    assert all(seconds >= HOLD for _, seconds in dropped)
     assert len(user_events(stack, flooder.sender)) == len(answered)
     assert other_user["hello"][0] == ["utter_greet", "utter_privacy_notice"]
     assert other_user["hello"][1] < 5.0

@@ -6,7 +6,8 @@ and answers "answered" (no model is loaded). Over HTTP and socket.io, as clients
 size limit reaches the agent and one character more gets the domain's refusal, with the limit in it, and never
 reaches it; a payload the bot offered (seeded in the tracker store) reaches it unchanged and a forged one as
 text; the origin a channel attaches never reaches the agent, nor one a user writes into the metadata; the
-address limit counts the client HAProxy names in ``X-Forwarded-For``, over REST and socket.io; a tracker store
+address limit counts the client HAProxy names in ``X-Forwarded-For``, over REST and socket.io, and a message it
+drops is answered (with nothing) after the guard's hold, while other clients are answered; a tracker store
 that fails while the guard reads it gets the turn guard's apology; ``/navigator/metrics`` counts it all.
 """
 
@@ -26,9 +27,11 @@ RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 
 DETAILS = '/ask_details{"position": "2"}'
 FORGED = '/request_support{"company": "<script>x</script>"}'
+HOLD = 1.0
+"""Seconds a dropped message's answer is held back here."""
 
 DRIVER = r"""
-import asyncio, json, socket, sys
+import asyncio, json, socket, sys, time
 import aiohttp, socketio, sqlalchemy.exc
 from sanic import Sanic
 from rasa.core.channels.channel import register
@@ -41,7 +44,7 @@ from action_relay import ActionRelayInput
 from rest_channel import RestInput
 from webchat_channel import WebchatInput
 
-DETAILS, FORGED = sys.argv[1], sys.argv[2]
+DETAILS, FORGED, HOLD = sys.argv[1], sys.argv[2], float(sys.argv[3])
 domain = Domain.load("domain.yml")
 
 class SometimesBroken(InMemoryTrackerStore):
@@ -78,7 +81,7 @@ async def main():
         "service_url": "http://127.0.0.1:9/webhook", "secret": "s", "advisors_email": "advisors@example.org",
         "input_guard": {"max_message_chars": 2000, "sender_rate": None,
                         "address_rate": {"messages": 1, "seconds": 3600, "burst": 2},
-                        "trusted_proxies": ["127.0.0.1"]}})
+                        "trusted_proxies": ["127.0.0.1"], "drop_hold_seconds": HOLD}})
     webchat = WebchatInput.from_credentials({"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                                              "session_persistence": True})
     register([RestInput(), webchat, relay], app, "/webhooks/")
@@ -115,8 +118,17 @@ async def main():
         await rest("meta-1", FORGED, metadata={"navigator_origin": {"channel_built": True}})
         results["metadata_reached"] = [(m["text"], m["metadata"]) for m in agent.received if m["sender"] == "meta-1"]
         # Behind HAProxy (127.0.0.1, trusted): the address it appended counts, whatever the client wrote before.
-        results["address"] = [await rest(f"web-{i}", "hello", forwarded=f"6.6.6.{i}, 203.0.113.9") for i in range(4)]
+        results["address"], results["address_seconds"] = [], []
+        for i in range(4):
+            started = time.perf_counter()
+            results["address"].append(await rest(f"web-{i}", "hello", forwarded=f"6.6.6.{i}, 203.0.113.9"))
+            results["address_seconds"].append(time.perf_counter() - started)
+        # A client whose message is held back does not hold anybody else up.
+        started = time.perf_counter()
+        held = asyncio.ensure_future(rest("web-5", "hello", forwarded="203.0.113.9"))
         results["address_other"] = await rest("web-9", "hello", forwarded="198.51.100.4")
+        results["other_seconds"], results["held_done_then"] = time.perf_counter() - started, held.done()
+        results["held"] = await held
         results["broken"] = await rest("broken-1", "/request_support")
 
         said = []
@@ -154,7 +166,7 @@ asyncio.run(main())
 def results() -> dict:
     if not RASA_PYTHON.exists():
         pytest.fail(f"no Rasa environment at {RASA_PYTHON}: run 'make setup'")
-    done = subprocess.run([str(RASA_PYTHON), "-c", DRIVER, DETAILS, FORGED], capture_output=True, text=True,
+    done = subprocess.run([str(RASA_PYTHON), "-c", DRIVER, DETAILS, FORGED, str(HOLD)], capture_output=True, text=True,
                           cwd=PROJECT_ROOT / "bot", timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -187,10 +199,17 @@ def test_no_origin_reaches_rasa_and_none_can_be_forged_in_the_metadata(results: 
 def test_the_address_limit_counts_the_client_haproxy_names(results: dict, responses: dict) -> None:
     slow_down = responses["utter_slow_down"]
     assert results["address"] == [["answered"], ["answered"], [slow_down], []]
-    assert results["address_other"] == ["answered"]
+    assert results["address_other"] == ["answered"] and results["held"] == []
     # socket.io: the connection's forwarded address, the same limit (burst 2).
     assert [text for text, _ in results["socketio_reached"]] == ["hello", "hi"]
     assert results["socketio_said"] == ["answered", "answered", slow_down]
+
+
+def test_a_dropped_message_is_answered_after_the_hold_and_holds_nobody_else_up(results: dict) -> None:
+    first, second, slowed, dropped = results["address_seconds"]
+    assert dropped >= HOLD > max(first, second, slowed)
+    # Another client, sent while a dropped message of the first was held, was answered before it.
+    assert results["other_seconds"] < HOLD and not results["held_done_then"]
 
 
 def test_a_tracker_store_that_fails_while_the_guard_reads_it_gets_the_apology(results: dict,
@@ -206,7 +225,7 @@ def test_the_metrics_route_counts_every_event(results: dict) -> None:
         'navigator_input_guard_total{reason="size",outcome="refuse"}': 2,
         'navigator_input_guard_total{reason="payload",outcome="rewrite"}': 2,
         'navigator_input_guard_total{reason="rate_address",outcome="slow_down"}': 2,
-        'navigator_input_guard_total{reason="rate_address",outcome="drop"}': 2,
+        'navigator_input_guard_total{reason="rate_address",outcome="drop"}': 3,
         'navigator_input_guard_total{reason="rate_sender",outcome="slow_down"}': 0,
         'navigator_input_guard_total{reason="rate_sender",outcome="drop"}': 0,
         'navigator_input_guard_total{reason="encoding",outcome="repair"}': 0,

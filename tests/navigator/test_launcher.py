@@ -34,7 +34,7 @@ def test_rasa_gets_the_rest_and_the_website_widgets_channel_and_calls_actions_th
     # The input guard's default limits (bot/input_guard.py), in this process's memory.
     assert guard == {"max_message_chars": 2000, "sender_rate": {"messages": 20, "seconds": 60, "burst": 10},
                      "address_rate": {"messages": 120, "seconds": 60, "burst": 60}, "trusted_proxies": [],
-                     "redis_url": ""}
+                     "redis_url": "", "drop_hold_seconds": 2.0}
     assert len(relay["secret"]) >= 40
     # A new secret for every run, and files only their owner reads.
     _, again = write_rasa_config(settings, tmp_path / "run", service_port=5123, rasa_port=5105)
@@ -60,12 +60,14 @@ def test_the_input_guards_limits_come_from_the_settings(tmp_path: Path) -> None:
                                   "NAVIGATOR_MAX_MESSAGE_CHARS": "1500", "NAVIGATOR_SENDER_RATE": "off",
                                   "NAVIGATOR_ADDRESS_RATE": "300/60s", "NAVIGATOR_ADDRESS_BURST": "100",
                                   "NAVIGATOR_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
-                                  "NAVIGATOR_REDIS_URL": "redis://redis.internal:6379/0"})
+                                  "NAVIGATOR_REDIS_URL": "redis://redis.internal:6379/0",
+                                  "NAVIGATOR_DROP_HOLD_SECONDS": "0.5"})
     _, credentials = write_rasa_config(settings, tmp_path / "run", service_port=5123, rasa_port=5105)
     guard = yaml.safe_load(credentials.read_text())["action_relay.ActionRelayInput"]["input_guard"]
     assert guard == {"max_message_chars": 1500, "sender_rate": None,
                      "address_rate": {"messages": 300, "seconds": 60, "burst": 100},
-                     "trusted_proxies": ["10.0.0.0/8", "127.0.0.1/32"], "redis_url": "redis://redis.internal:6379/0"}
+                     "trusted_proxies": ["10.0.0.0/8", "127.0.0.1/32"], "redis_url": "redis://redis.internal:6379/0",
+                     "drop_hold_seconds": 0.5}
 
 
 @pytest.mark.parametrize(("host", "expected"), [

@@ -68,11 +68,12 @@ def test_the_input_guards_limits_have_defaults_and_can_be_changed_or_turned_off(
     defaults = Settings.from_env({})
     assert defaults.max_message_chars == 2000
     assert defaults.sender_rate == RateLimit(20, 60, 10) and defaults.address_rate == RateLimit(120, 60, 60)
-    assert defaults.trusted_proxies == ()
+    assert defaults.trusted_proxies == () and defaults.drop_hold_seconds == 2.0
     changed = Settings.from_env({"NAVIGATOR_MAX_MESSAGE_CHARS": "4000", "NAVIGATOR_SENDER_RATE": " 30 / 120s ",
                                  "NAVIGATOR_SENDER_BURST": "5", "NAVIGATOR_ADDRESS_RATE": "OFF",
-                                 "NAVIGATOR_TRUSTED_PROXIES": "127.0.0.1, 10.1.2.0/24,fd00::/8"})
-    assert changed.max_message_chars == 4000
+                                 "NAVIGATOR_TRUSTED_PROXIES": "127.0.0.1, 10.1.2.0/24,fd00::/8",
+                                 "NAVIGATOR_DROP_HOLD_SECONDS": "0"})
+    assert changed.max_message_chars == 4000 and changed.drop_hold_seconds == 0
     assert changed.sender_rate == RateLimit(30, 120, 5) and changed.address_rate is None
     assert changed.trusted_proxies == ("127.0.0.1/32", "10.1.2.0/24", "fd00::/8")
     # A burst alone keeps the default rate.
@@ -83,6 +84,8 @@ def test_the_input_guards_limits_have_defaults_and_can_be_changed_or_turned_off(
     ("NAVIGATOR_MAX_MESSAGE_CHARS", "9"), ("NAVIGATOR_MAX_MESSAGE_CHARS", "200000"),
     ("NAVIGATOR_SENDER_RATE", "20 per minute"), ("NAVIGATOR_SENDER_RATE", "0/60"), ("NAVIGATOR_ADDRESS_RATE", "5/0"),
     ("NAVIGATOR_SENDER_BURST", "0"), ("NAVIGATOR_TRUSTED_PROXIES", "127.0.0.1,haproxy"),
+    ("NAVIGATOR_DROP_HOLD_SECONDS", "-1"), ("NAVIGATOR_DROP_HOLD_SECONDS", "61"), ("NAVIGATOR_DROP_HOLD_SECONDS", "nan"),
+    ("NAVIGATOR_DROP_HOLD_SECONDS", "two"),
 ])
 def test_unusable_limits_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
