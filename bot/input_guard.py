@@ -57,6 +57,9 @@ with ``/greet`` (web/static/widget/widget.js), and Teams greets with it when the
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 DEFAULT_SENDER_RATE = Rate(20, 60, 10)
 DEFAULT_ADDRESS_RATE = Rate(120, 60, 60)
+CHARS_PER_TOKEN = 500
+"""A message takes one token of each rate limit per this many characters begun: NLU time grows with the length
+(docs/input-limits.md), so a 2,000-character message costs four tokens and a 40-character one one."""
 DEFAULT_DROP_HOLD_SECONDS = 2.0
 MAX_DROP_HOLD_SECONDS = 60.0
 MAX_HELD = 1000
@@ -289,7 +292,7 @@ class InputGuard:
             offered: the payloads the bot offered in the conversation's current session; called only for a text in
                 the payload syntax that is neither open nor built by the channel.
         """
-        slowed = await self._rate(sender_id, origin)
+        slowed = await self._rate(sender_id, origin, self.cost(text))
         if slowed is not None:
             return slowed
         if text is not None and len(text) > self.settings.max_message_chars:
@@ -307,8 +310,15 @@ class InputGuard:
         self.counters.count(Reason.PAYLOAD, "rewrite")
         return Admission(Outcome.PASS, as_plain_text(text), Reason.PAYLOAD)  # type: ignore[arg-type]
 
-    async def _rate(self, sender_id: str, origin: MessageOrigin | None) -> Admission | None:
-        """The admission of a message over a rate limit, or None when it is within both."""
+    def cost(self, text: str | None) -> int:
+        """The tokens a message takes: one per :data:`CHARS_PER_TOKEN` characters begun, and one for a message over
+        the size limit, which is refused unread (the buckets take at most their burst)."""
+        if not text or len(text) > self.settings.max_message_chars:
+            return 1
+        return -(-len(text) // CHARS_PER_TOKEN)
+
+    async def _rate(self, sender_id: str, origin: MessageOrigin | None, cost: int) -> Admission | None:
+        """The admission of a message of ``cost`` tokens over a rate limit, or None when it is within both."""
         checks: list[tuple[Reason, str, Rate]] = []
         if self.settings.sender_rate is not None:
             checks.append((Reason.RATE_SENDER, f"sender:{sender_id}", self.settings.sender_rate))
@@ -316,7 +326,7 @@ class InputGuard:
         if address is not None and self.settings.address_rate is not None:
             checks.append((Reason.RATE_ADDRESS, f"address:{address}", self.settings.address_rate))
         for reason, key, rate in checks:
-            verdict = await self.buckets.take(key, rate)
+            verdict = await self.buckets.take(key, rate, cost)
             if verdict is Verdict.WARN:
                 self.counters.count(reason, "slow_down")
                 return Admission(Outcome.SLOW_DOWN, None, reason)

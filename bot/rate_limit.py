@@ -1,10 +1,11 @@
 """Token buckets that hold back one sender or one client address that writes faster than the assistant should
 answer: in this process, or in Redis so that several Rasa servers share them.
 
-A bucket holds at most ``burst`` tokens and gains ``messages / seconds`` tokens a second. A message takes a
-token. When there is none, the first message held back is answered once ("slow down", :attr:`Verdict.WARN`), and
-the next ones are dropped without an answer (:attr:`Verdict.DROP`) until a token has grown back; the message
-that takes it clears the warning, so that someone who writes too fast again is told again.
+A bucket holds at most ``burst`` tokens and gains ``messages / seconds`` tokens a second. A message takes its
+cost in tokens (one, unless the caller says more; never more than the burst). When the bucket holds fewer, the
+first message held back is answered once ("slow down", :attr:`Verdict.WARN`), and the next ones are dropped
+without an answer (:attr:`Verdict.DROP`) until enough tokens have grown back; the message that takes them clears
+the warning, so that someone who writes too fast again is told again.
 
 - :class:`MemoryBuckets`: one process (``make run``, tests). Buckets of keys unseen for long enough to be full
   again are forgotten, and at most ``max_keys`` are kept (the least recently used go first).
@@ -80,18 +81,19 @@ class Rate:
 class Buckets(Protocol):
     """Token buckets by key."""
 
-    async def take(self, key: str, rate: Rate) -> Verdict:
-        """Take a token from the bucket of ``key`` (shaped by ``rate``), and say what to do with the message."""
+    async def take(self, key: str, rate: Rate, cost: int = 1) -> Verdict:
+        """Take ``cost`` tokens (at most the burst) from the bucket of ``key`` (shaped by ``rate``), and say what to
+        do with the message."""
 
     async def close(self) -> None:
         """Release connections; the buckets are not used afterwards."""
 
 
-def _verdict(tokens: float, warned: bool) -> tuple[float, bool, Verdict]:
-    """The bucket's tokens and warning after one message, and the verdict; shared by both stores (the Lua script
-    below does the same)."""
-    if tokens >= 1:
-        return tokens - 1, False, Verdict.ALLOW
+def _verdict(tokens: float, warned: bool, cost: int) -> tuple[float, bool, Verdict]:
+    """The bucket's tokens and warning after one message of ``cost`` tokens, and the verdict; shared by both stores
+    (the Lua script below does the same)."""
+    if tokens >= cost:
+        return tokens - cost, False, Verdict.ALLOW
     if not warned:
         return tokens, True, Verdict.WARN
     return tokens, True, Verdict.DROP
@@ -115,10 +117,10 @@ class MemoryBuckets:
     def __len__(self) -> int:
         return len(self._buckets)
 
-    async def take(self, key: str, rate: Rate) -> Verdict:
-        return self.take_now(key, rate)
+    async def take(self, key: str, rate: Rate, cost: int = 1) -> Verdict:
+        return self.take_now(key, rate, cost)
 
-    def take_now(self, key: str, rate: Rate) -> Verdict:
+    def take_now(self, key: str, rate: Rate, cost: int = 1) -> Verdict:
         """:meth:`take` without the coroutine (the guard's fast path)."""
         now = self._clock()
         self._forget_full(now)
@@ -129,7 +131,7 @@ class MemoryBuckets:
             tokens, stamp, warned = state[0], state[1], state[2]
             if now > stamp:
                 tokens, stamp = min(float(rate.burst), tokens + (now - stamp) * rate.per_second), now
-        tokens, warned, verdict = _verdict(tokens, warned)
+        tokens, warned, verdict = _verdict(tokens, warned, _bounded(cost, rate))
         self._buckets[key] = [tokens, stamp, warned, rate.full_after]
         if len(self._buckets) > self._max_keys:
             self._buckets.popitem(last=False)
@@ -147,13 +149,15 @@ class MemoryBuckets:
         self._buckets.clear()
 
 
-# KEYS[1]: the bucket (a hash of tokens, stamp, warned). ARGV: now (s), burst, tokens per second, lifetime in ms.
+# KEYS[1]: the bucket (a hash of tokens, stamp, warned). ARGV: now (s), burst, tokens per second, lifetime in ms,
+# the message's cost in tokens.
 # Returns 0 (allow), 1 (warn) or 2 (drop). Numbers are kept as strings with 17 significant digits, so that
 # nothing is lost between calls.
 _TAKE = """
 local now = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local per_second = tonumber(ARGV[3])
+local cost = tonumber(ARGV[5])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp', 'warned')
 local tokens = tonumber(state[1])
 local stamp = tonumber(state[2])
@@ -167,8 +171,8 @@ elseif now > stamp then
   stamp = now
 end
 local verdict
-if tokens >= 1 then
-  tokens = tokens - 1
+if tokens >= cost then
+  tokens = tokens - cost
   warned = false
   verdict = 0
 elseif not warned then
@@ -215,14 +219,20 @@ class RedisBuckets:
         """The Redis key of a bucket: the prefix and the SHA-256 of ``key`` (never the key itself)."""
         return self._prefix + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
-    async def take(self, key: str, rate: Rate) -> Verdict:
+    async def take(self, key: str, rate: Rate, cost: int = 1) -> Verdict:
         lifetime_ms = math.ceil(rate.full_after * 1000) + 1000
         answer = await self._take(keys=[self.key(key)],
-                                  args=[repr(float(self._clock())), rate.burst, repr(rate.per_second), lifetime_ms])
+                                  args=[repr(float(self._clock())), rate.burst, repr(rate.per_second), lifetime_ms,
+                                        _bounded(cost, rate)])
         return _VERDICTS[int(answer)]
 
     async def close(self) -> None:
         await self._client.close()
+
+
+def _bounded(cost: int, rate: Rate) -> int:
+    """A message's cost, from one token to the burst (a bucket never holds more)."""
+    return max(1, min(int(cost), rate.burst))
 
 
 def open_buckets(redis_url: str = "", *, clock: Callable[[], float] = time.time) -> Buckets:

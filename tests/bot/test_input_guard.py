@@ -14,6 +14,7 @@ import re
 
 import pytest
 from input_guard import (
+    CHARS_PER_TOKEN,
     DEFAULT_ADDRESS_RATE,
     DEFAULT_DROP_HOLD_SECONDS,
     DEFAULT_MAX_MESSAGE_CHARS,
@@ -160,6 +161,30 @@ async def test_the_sender_limit_below_at_and_above_with_refill() -> None:
     assert (await admit(guard, "hello")).outcome is Outcome.PASS
     assert (await admit(guard, "hello")).outcome is Outcome.SLOW_DOWN
     assert counts(guard) == {("rate_sender", "slow_down"): 2, ("rate_sender", "drop"): 3}
+
+
+@pytest.mark.parametrize(("length", "cost"), [(0, 1), (1, 1), (500, 1), (501, 2), (1999, 4), (2000, 4),
+                                             (2001, 1), (100_000, 1)])
+def test_a_message_costs_a_token_per_500_characters_begun_and_one_when_refused_for_its_size(length: int,
+                                                                                          cost: int) -> None:
+    assert CHARS_PER_TOKEN == 500
+    assert make_guard().cost("x" * length) == cost
+    assert make_guard().cost(None) == 1
+
+
+async def test_long_messages_spend_the_limits_faster() -> None:
+    clock = FakeClock()
+    guard = make_guard(clock, sender_rate=Rate(messages=20, seconds=60, burst=10), address_rate=None)
+    long = "flow cytometry " * 133  # 1,995 characters: 4 tokens
+    assert [(await admit(guard, long)).outcome for _ in range(3)] == [Outcome.PASS, Outcome.PASS,
+                                                                      Outcome.SLOW_DOWN]
+    assert (await admit(guard, "hello")).outcome is Outcome.PASS  # the 2 tokens left: a short one still passes
+    assert (await admit(guard, "hello")).outcome is Outcome.PASS
+    assert (await admit(guard, "hello")).outcome is Outcome.SLOW_DOWN
+    clock.now += 9  # 3 tokens: not enough for a long one, which is dropped now that the sender was told
+    assert (await admit(guard, long)).outcome is Outcome.DROP
+    clock.now += 3
+    assert (await admit(guard, long)).outcome is Outcome.PASS
 
 
 async def test_held_back_messages_are_not_read_for_size_or_payload() -> None:

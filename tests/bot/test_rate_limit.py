@@ -81,6 +81,22 @@ async def test_a_bucket_never_holds_more_than_its_burst(make_buckets) -> None:
     await buckets.close()
 
 
+async def test_a_message_takes_its_cost_in_tokens_never_more_than_the_burst(make_buckets) -> None:
+    clock = FakeClock()
+    buckets = make_buckets(clock)
+    assert await buckets.take("sender:a", TEN_A_MINUTE, 3) is ALLOW  # 4 - 3: one left
+    assert [await buckets.take("sender:a", TEN_A_MINUTE, 2) for _ in range(2)] == [WARN, DROP]
+    assert await buckets.take("sender:a", TEN_A_MINUTE, 1) is ALLOW  # the one left, and the warning cleared
+    clock.now += 12  # two tokens: not yet enough for three
+    assert await buckets.take("sender:a", TEN_A_MINUTE, 3) is WARN
+    clock.now += 6
+    assert await buckets.take("sender:a", TEN_A_MINUTE, 3) is ALLOW
+    # A cost above the burst is the burst: a full bucket lets it through once.
+    assert await buckets.take("sender:b", TEN_A_MINUTE, 100) is ALLOW
+    assert await buckets.take("sender:b", TEN_A_MINUTE, 1) is WARN
+    await buckets.close()
+
+
 async def test_keys_have_buckets_of_their_own(make_buckets) -> None:
     clock = FakeClock()
     buckets = make_buckets(clock)

@@ -5,8 +5,9 @@ It starts its own Rasa server and Navigator service on free ports with fresh SQL
 tests/load/run.py's ``single_target``), with the input guard's default limits. The messages are every class of
 tests/fuzz/strategies.py in turn (Hypothesis, from ``--seed``). So that the guard's rate limits drop none of them
 (a dropped message gets no answer by design, docs/input-limits.md), each REST message has a sender of its own,
-each socket.io session sends at most 5, and every 40 messages the clients move to a new loopback source address
-(127.1.0.1, 127.1.0.2, ...): under the burst of 10 per sender and 60 per address.
+each socket.io session sends at most 2, and every 12 messages the clients move to a new loopback source address
+(127.1.0.1, 127.1.0.2, ...): a message takes at most 4 tokens (2,000 characters), under the burst of 10 per
+sender and 60 per address.
 
 Printed: messages, server errors (HTTP 5xx, transport failures), failures logged (exceptions and errors in the
 Rasa server's and the service's logs), empty replies, other problems (an apology for a failure, an oversized
@@ -39,8 +40,8 @@ from tests.fuzz.client import Exchange, LogWatch, SocketioUser, Tally, rest_exch
 from tests.fuzz.strategies import generated_messages
 from tests.load.run import single_target
 
-MESSAGES_PER_ADDRESS = 40
-MESSAGES_PER_SESSION = 5
+MESSAGES_PER_ADDRESS = 12
+MESSAGES_PER_SESSION = 2
 WARM_UP = ("hello", "flow cytometry in Flemingsberg", "show more", "thanks", "GMP manufacturing of a vector",
            ("flow cytometry " * 134)[:2000])
 """Turns before the memory is read: the first turns of a new server load what they use, and the first message of
@@ -106,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     messages = generated_messages(args.rest + args.socketio, salt=args.seed)
     rest_messages, socketio_messages = messages[:args.rest], messages[args.rest:]
     print(f"fuzz: generated {len(messages)} messages in {time.monotonic() - started:.0f} s", flush=True)
-    with tempfile.TemporaryDirectory() as scratch, single_target(Settings.from_env(), Path(scratch)) as (
-            rasa_url, processes):
+    with tempfile.TemporaryDirectory() as scratch, single_target(Settings.from_env(), Path(scratch),
+                                                                             one_address=False) as (rasa_url, processes):
         rasa_pid = processes()["rasa"]
         run_dir = Path(scratch) / "run"
         for text in WARM_UP:

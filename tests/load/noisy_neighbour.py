@@ -47,7 +47,7 @@ from navigator.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import ResponseNames
 from tests.fuzz.client import rest_exchange
 from tests.load import scenario
-from tests.load.run import single_target
+from tests.load.run import Processes, ProcessWatch, single_target
 
 COMPANIES = 10
 ABUSER_ADDRESS = "127.0.0.2"
@@ -108,6 +108,7 @@ class PhaseFigures:
     p95_ms: float
     seconds: float
     abuser: dict[str, int] = field(default_factory=dict)
+    cpu_percent: dict[str, float] = field(default_factory=dict)
     wrong_examples: list[str] = field(default_factory=list)
 
 
@@ -147,8 +148,8 @@ def converse(rasa_url: str, company: int, conversations: int, think: tuple[float
             time.sleep(rng.uniform(*think))
 
 
-def run_phase(name: str, rasa_url: str, conversations: int, think: tuple[float, float], names: ResponseNames,
-              first_number: int, abuser: str | None, streams: int) -> PhaseFigures:
+def run_phase(name: str, rasa_url: str, processes: Processes, conversations: int, think: tuple[float, float],
+              names: ResponseNames, first_number: int, abuser: str | None, streams: int) -> PhaseFigures:
     latencies: list[float] = []
     wrong: list[str] = []
     lock = threading.Lock()
@@ -163,18 +164,23 @@ def run_phase(name: str, rasa_url: str, conversations: int, think: tuple[float, 
     started = time.monotonic()
     companies = [threading.Thread(target=converse, args=(rasa_url, company, conversations, think, names, numbers,
                                                          latencies, wrong, lock)) for company in range(COMPANIES)]
-    for thread in companies:
-        thread.start()
-    for thread in companies:
-        thread.join()
+    pids = dict(processes()) | ({"abuser": abusing.pid} if abusing is not None and abusing.pid else {})
+    with ProcessWatch(pids) as watch:
+        for thread in companies:
+            thread.start()
+        for thread in companies:
+            thread.join()
     seconds = time.monotonic() - started
+    cpu = {process: round(figures.cpu_percent) for process, figures in watch.figures().items()}
+    cpu["machine"] = round(watch.machine_percent)
     abuser_counts: dict[str, int] = {}
     if abusing is not None:
         stop.set()
         abuser_counts = results.get(timeout=120)
         abusing.join(timeout=60)
     return PhaseFigures(name, len(latencies), len(wrong), round(1000 * statistics.median(latencies), 1),
-                        round(1000 * percentile(latencies, 0.95), 1), round(seconds, 1), abuser_counts, wrong[:5])
+                        round(1000 * percentile(latencies, 0.95), 1), round(seconds, 1), abuser_counts, cpu,
+                        wrong[:5])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,25 +196,28 @@ def main(argv: list[str] | None = None) -> int:
     phases = [("alone", None), ("abuser, one sender", "one"), ("abuser, new sender per message", "spread"),
               ("alone again", None)]
     results: list[PhaseFigures] = []
-    with tempfile.TemporaryDirectory() as scratch, single_target(Settings.from_env(), Path(scratch)) as (
-            rasa_url, _):
+    with tempfile.TemporaryDirectory() as scratch, single_target(Settings.from_env(), Path(scratch),
+                                                                             one_address=False) as (rasa_url, processes):
         # Not measured: the first turns of a new server load what they use.
-        run_phase("warm-up", rasa_url, 1, think, names, 10**6, None, 0)
+        run_phase("warm-up", rasa_url, processes, 1, think, names, 10**6, None, 0)
         for number, (name, abuser) in enumerate(phases):
-            results.append(run_phase(name, rasa_url, args.conversations, think, names, number * 10**4, abuser,
-                                     args.abuser_streams))
+            results.append(run_phase(name, rasa_url, processes, args.conversations, think, names, number * 10**4,
+                                     abuser, args.abuser_streams))
             last = results[-1]
             print(f"noisy neighbour/{name}: {last.turns} turns in {last.seconds:.0f} s, p50 {last.p50_ms:.0f} ms, "
-                  f"p95 {last.p95_ms:.0f} ms, {last.wrong} wrong; abuser {last.abuser}", flush=True)
+                  f"p95 {last.p95_ms:.0f} ms, {last.wrong} wrong; abuser {last.abuser}; CPU % of a core "
+                  f"{last.cpu_percent}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps([asdict(r) for r in results], indent=2), encoding="utf-8")
     alone = results[0]
-    print("| phase | company turns | wrong | p50 (ms) | p95 (ms) | p95 / p95 alone | abuser's messages |")
-    print("|---|---|---|---|---|---|---|")
+    print("| phase | company turns | wrong | p50 (ms) | p95 (ms) | p95 / p95 alone | abuser's messages | CPU, % of a "
+          "core: Rasa / service / abuser / whole machine |")
+    print("|---|---|---|---|---|---|---|---|")
     for result in results:
         abuser = ", ".join(f"{kind} {count}" for kind, count in sorted(result.abuser.items())) or "none"
+        cpu = " / ".join(str(result.cpu_percent.get(name, "-")) for name in ("rasa", "service", "abuser", "machine"))
         print(f"| {result.phase} | {result.turns} | {result.wrong} | {result.p50_ms:.0f} | {result.p95_ms:.0f} | "
-              f"{result.p95_ms / alone.p95_ms:.2f} | {abuser} |")
+              f"{result.p95_ms / alone.p95_ms:.2f} | {abuser} | {cpu} |")
     for result in results:
         for example in result.wrong_examples:
             print(f"wrong in {result.phase}: {example}")

@@ -229,12 +229,14 @@ def _one_address(settings: Settings) -> Settings:
 
 
 @contextlib.contextmanager
-def single_target(settings: Settings, folder: Path) -> Iterator[tuple[str, Processes]]:
-    """``make run``: one Rasa server and one Navigator service on SQLite."""
+def single_target(settings: Settings, folder: Path, *, one_address: bool = True) -> Iterator[tuple[str, Processes]]:
+    """``make run``: one Rasa server and one Navigator service on SQLite; with ``one_address``, the per-address
+    limit off (every simulated company sends from this machine's one address)."""
     environment = {"NAVIGATOR_DATABASE_URL": f"sqlite:///{folder / 'requests.db'}",
                    "NAVIGATOR_TRACKER_DB_URL": f"sqlite:///{folder / 'tracker.db'}",
                    "NAVIGATOR_SESSION_KEY_FILE": str(folder / "session.key")}
-    isolated = replace(_one_address(settings), database_url=environment["NAVIGATOR_DATABASE_URL"],
+    isolated = replace(_one_address(settings) if one_address else settings,
+                       database_url=environment["NAVIGATOR_DATABASE_URL"],
                        tracker_db_url=environment["NAVIGATOR_TRACKER_DB_URL"])
     with _environment(environment), running(isolated, model=MODEL, rasa_port=free_port(), service_port=free_port(),
                                             run_dir=folder / "run", timeout=START_TIMEOUT) as stack:
