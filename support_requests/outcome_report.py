@@ -206,12 +206,12 @@ class OutcomeReport:
             ("Generated", self.generated_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M %Z")),
             ("Reached", self.definition.describe()),
             ("Target", f"{self.definition.target} companies"),
-            ("Counting", "Each company is counted once per figure, identified by its organisation number or, "
-                         "without one, its normalised name. The rows of a breakdown may add up to more than the "
-                         "total: a company with two forms of support counts under both."),
-            ("New companies", "Companies reached in the period and never before (since the programme's start). "
-                              "Navigator does not hold registration dates, so this is not RCO05 (enterprises "
-                              "registered less than 12 months before the support)."),
+            ("Counting", ("Each company is counted once per figure, identified by its organisation number or, "
+                          "without one, its normalised name. The rows of a breakdown may add up to more than the "
+                          "total: a company with two forms of support counts under both.")),
+            ("New companies", ("Companies reached in the period and never before (since the programme's start). "
+                               "Navigator does not hold registration dates, so this is not RCO05 (enterprises "
+                               "registered less than 12 months before the support).")),
             ("Sites", "The sites of the catalogue entries the company chose; a request without entries has none."),
             ("Response times", f"{PENDING}: added with the funnel in a later version"),
             ("Satisfaction", f"{PENDING}: added with the companies' follow-up in a later version"),
@@ -337,13 +337,13 @@ class OutcomeReporter:
                 companies.setdefault(entry_id, set()).add(request.company_id)
                 requests.setdefault(entry_id, set()).add(request.request_id)
         uses = []
-        for entry_id in companies:
+        for entry_id, chosen_by in companies.items():
             entry = self.entry(entry_id)
             uses.append(EntryUse(
                 entry_id=entry_id, name=entry.name if entry else entry_id,
                 type=entry.type.value if entry else "unknown",
                 site=entry.site.label if entry else "Entry no longer in the catalogue",
-                organisation=entry.organisation if entry else "", companies=len(companies[entry_id]),
+                organisation=entry.organisation if entry else "", companies=len(chosen_by),
                 requests=len(requests[entry_id])))
         return sorted(uses, key=lambda use: (-use.companies, -use.requests, use.entry_id))
 

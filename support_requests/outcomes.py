@@ -269,18 +269,17 @@ class OutcomeQueries:
         """The requests with a support moment in ``[start, end)``, with their chosen entries, by request id."""
         moments = self._moments()
         ids = self._within(select(moments.c.request_id).distinct(), moments, start, end).subquery("supported")
-        requests = select(RequestRow.id, RequestRow.company_id, RequestRow.channel).where(
-            RequestRow.id.in_(select(ids.c.request_id))).order_by(RequestRow.id)
-        entries = (select(EntryRow.request_id, EntryRow.entry_id)
-                   .where(EntryRow.request_id.in_(select(ids.c.request_id)))
-                   .order_by(EntryRow.request_id, EntryRow.position))
-        with translate_database_errors(self.engine), self.engine.connect() as connection:
-            chosen: dict[int, list[str]] = {}
-            for row in connection.execute(entries):
-                chosen.setdefault(row.request_id, []).append(row.entry_id)
-            return [SupportedRequest(company_id=row.company_id, request_id=row.id, channel=row.channel,
-                                     entry_ids=tuple(chosen.get(row.id, ())))
-                    for row in connection.execute(requests)]
+        query = (select(RequestRow.id, RequestRow.company_id, RequestRow.channel, EntryRow.entry_id)
+                 .join(ids, ids.c.request_id == RequestRow.id)
+                 .join(EntryRow, EntryRow.request_id == RequestRow.id, isouter=True)
+                 .order_by(RequestRow.id, EntryRow.position))
+        found: dict[int, tuple[int, str, list[str]]] = {}
+        for row in self._rows(query):
+            company, channel, entries = found.setdefault(row.id, (row.company_id, row.channel, []))
+            if row.entry_id is not None:
+                entries.append(row.entry_id)
+        return [SupportedRequest(company_id=company, request_id=request_id, channel=channel,
+                                 entry_ids=tuple(entries)) for request_id, (company, channel, entries) in found.items()]
 
     def requests_by_status(self, start: dt.datetime, end: dt.datetime) -> dict[RequestStatus, int]:
         """Requests received in ``[start, end)``, by their status now (every status, 0 when none)."""

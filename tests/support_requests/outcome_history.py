@@ -7,15 +7,20 @@ expert who answers for ``vecura-gmp`` and ``flow-flemingsberg``); ``gone-entry``
 
 Times are UTC; Stockholm is UTC+1 in winter and UTC+2 in summer (from 29 March 2026, 01:00 UTC).
 
-| request | company | created (UTC) | what happens | counts (default definition) |
-|---|---|---|---|---|
-| r1 web | Alpha AB 556036-0793 | 2025-12-31 22:30 (New Year's Eve, 23:30 in Stockholm) | in progress 2025-12-31 23:30 UTC = 00:30 on New Year's Day in Stockholm | Alpha reached in **January 2026** (December in UTC) |
-| r2 web | "ALPHA aktiebolag", same number | 2026-02-10 09:00 | in progress 2026-02-10 10:00 | Alpha again: still one company |
-| r3 console | Beta AB, no number | 2026-01-06 09:00 (Epiphany, a holiday) | nothing more | an intake: Beta reached in January |
-| r4 web | Gamma AB 556677-8899 | 2026-01-10 09:00 | assigned 2026-01-12 | never in progress: not reached |
-| r5 web | Gamma AB | 2026-03-01 09:00 | withdrawn 2026-03-02 | not reached |
-| r6 web | Delta AB, no number, no entries | 2026-03-29 00:30 (the night clocks go forward) | in progress 2026-03-29 22:30 UTC = Monday 30 March 00:30 in Stockholm; connected 2026-04-02; closed 2026-04-10 | Delta reached in the ISO week of 30 March (the week before in UTC) |
-| r7 web | Epsilon AB, no number | 2026-06-19 10:00 (Midsummer Eve) | in progress 11:00 | Epsilon reached in June |
+- r1, web: Alpha AB 556036-0793, created 2025-12-31 22:30 (New Year's Eve, 23:30 in Stockholm), in progress
+  2025-12-31 23:30 UTC = 00:30 on New Year's Day in Stockholm: Alpha is reached in **January 2026** (December
+  in UTC).
+- r2, web: "ALPHA aktiebolag", the same number, created 2026-02-10 09:00, in progress 10:00: Alpha again, still
+  one company.
+- r3, console: Beta AB, no number, created 2026-01-06 09:00 (Epiphany, a holiday), nothing more: an intake,
+  Beta is reached in January.
+- r4, web: Gamma AB 556677-8899, created 2026-01-10 09:00, assigned 2026-01-12: never in progress, not reached.
+- r5, web: Gamma AB, created 2026-03-01 09:00, withdrawn 2026-03-02: not reached.
+- r6, web: Delta AB, no number, no entries, created 2026-03-29 00:30 (the night the clocks go forward), in
+  progress 2026-03-29 22:30 UTC = Monday 30 March 00:30 in Stockholm, connected 2026-04-02, closed 2026-04-10:
+  Delta is reached in the ISO week of 30 March (the week before in UTC).
+- r7, web: Epsilon AB, no number, created 2026-06-19 10:00 (Midsummer Eve), in progress 11:00: Epsilon is
+  reached in June.
 """
 
 from __future__ import annotations

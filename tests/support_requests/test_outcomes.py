@@ -14,8 +14,14 @@ from index.catalogue import load_catalogue
 from support_requests.companies import CompanyStore
 from support_requests.model import RequestStatus
 from support_requests.outcome_report import OutcomeReporter, TimelinePoint
-from support_requests.outcomes import (Granularity, OutcomeError, Period, ReachedDefinition, day_start,
-                                       local_day)
+from support_requests.outcomes import (
+    Granularity,
+    OutcomeError,
+    Period,
+    ReachedDefinition,
+    day_start,
+    local_day,
+)
 from support_requests.store import RequestStore
 from tests.support_requests.helpers import FakeClock
 from tests.support_requests.outcome_history import AFTER, LAB_SPACE, at, seed_history
@@ -123,8 +129,7 @@ def test_other_definitions(reporter) -> None:
 def test_the_goal_on_the_home_page(reporter) -> None:
     goal = reporter(target=10).goal()
     assert (goal.reached, goal.target, goal.percent, goal.as_of) == (4, 10, 40, AFTER)
-    assert [p.start for p in goal.timeline][0] == dt.date(2025, 8, 1)
-    assert [p.start for p in goal.timeline][-1] == dt.date(2026, 7, 1)
+    assert (goal.timeline[0].start, goal.timeline[-1].start) == (dt.date(2025, 8, 1), dt.date(2026, 7, 1))
     assert [p.cumulative for p in goal.timeline] == [0, 0, 0, 0, 0, 2, 2, 3, 3, 3, 4, 4]
 
 
