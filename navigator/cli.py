@@ -24,6 +24,7 @@ from index.text import clean_query
 from navigator.advisors_cli import add_advisors_commands
 from navigator.api_cli import add_api_commands
 from navigator.rasa_config_cli import add_rasa_config_command
+from navigator.report_cli import add_report_command
 from navigator.requests_cli import add_requests_commands
 from navigator.settings import Settings, SettingsError
 from navigator.teams_package import add_teams_package_command
@@ -147,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     add_api_commands(commands)
     add_teams_package_command(commands)
     add_rasa_config_command(commands)
+    add_report_command(commands)
     return parser
 
 

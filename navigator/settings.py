@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 from index.build import BuildOptions
 from index.embedding import DEFAULT_MODEL
 from index.engine import EngineSettings
+from support_requests.outcomes import DEFAULT_LAB_SPACE_ENTRIES, REACHED_STATUSES, ReachedDefinition
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,6 +114,15 @@ class Settings:
             ``X-Forwarded-For`` the Rasa server believes (``navigator cluster`` adds its HAProxy, 127.0.0.1).
         drop_hold_seconds: NAVIGATOR_DROP_HOLD_SECONDS, how long the (empty) answer to a message dropped by a rate
             limit is held back, 0 to 60; 0 answers at once.
+        reached_target: NAVIGATOR_REACHED_TARGET, the number of companies the programme aims to reach.
+        reached_status: NAVIGATOR_REACHED_STATUS, a company is reached when one of its requests enters this status
+            or a later one (``new``, ``assigned``, ``in_progress``, ``connected``); docs/outcomes.md.
+        reached_intakes: NAVIGATOR_REACHED_INTAKES, a request an advisor opens in the console (an intake call)
+            reaches its company when it is opened.
+        programme_start: NAVIGATOR_PROGRAMME_START, the day (``YYYY-MM-DD``, Stockholm) from which companies are
+            counted; None: from the first request.
+        lab_space_entries: NAVIGATOR_LAB_SPACE_ENTRIES, comma-separated catalogue entry ids whose form of support
+            is lab space.
     """
 
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -164,6 +175,11 @@ class Settings:
     address_rate: RateLimit | None = RateLimit(120, 60, 60)
     trusted_proxies: tuple[str, ...] = ()
     drop_hold_seconds: float = 2.0
+    reached_target: int = 200
+    reached_status: str = "in_progress"
+    reached_intakes: bool = True
+    programme_start: dt.date | None = None
+    lab_space_entries: frozenset[str] = DEFAULT_LAB_SPACE_ENTRIES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -234,6 +250,12 @@ class Settings:
             address_rate=_rate_limit(env, "NAVIGATOR_ADDRESS_RATE", "NAVIGATOR_ADDRESS_BURST", defaults.address_rate),
             trusted_proxies=_networks(env, "NAVIGATOR_TRUSTED_PROXIES"),
             drop_hold_seconds=_seconds(env, "NAVIGATOR_DROP_HOLD_SECONDS", defaults.drop_hold_seconds, maximum=60),
+            reached_target=_int(env, "NAVIGATOR_REACHED_TARGET", defaults.reached_target, minimum=1,
+                                maximum=1_000_000),
+            reached_status=_reached_status(env, "NAVIGATOR_REACHED_STATUS", defaults.reached_status),
+            reached_intakes=_bool(env, "NAVIGATOR_REACHED_INTAKES", defaults.reached_intakes),
+            programme_start=_day(env, "NAVIGATOR_PROGRAMME_START"),
+            lab_space_entries=_entry_ids(env, "NAVIGATOR_LAB_SPACE_ENTRIES", defaults.lab_space_entries),
         )
 
     @property
@@ -245,6 +267,15 @@ class Settings:
     def teams_enabled(self) -> bool:
         """The Teams channel is on: its app id and password are set."""
         return bool(self.teams_app_id and self.teams_app_password)
+
+    @property
+    def reached_definition(self) -> ReachedDefinition:
+        """What counts as reaching a company, and the target (docs/outcomes.md)."""
+        from support_requests.model import RequestStatus
+
+        return ReachedDefinition(status=RequestStatus(self.reached_status), count_intakes=self.reached_intakes,
+                                 target=self.reached_target, programme_start=self.programme_start,
+                                 lab_space_entries=self.lab_space_entries)
 
     @property
     def build_options(self) -> BuildOptions:
@@ -420,3 +451,34 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
             raise SettingsError(f"{name} must list IP addresses or networks separated by commas (such as "
                                 f"127.0.0.1,10.0.0.0/8), got '{entry}'") from None
     return tuple(networks)
+
+
+def _reached_status(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip().lower().replace("-", "_")
+    if not value:
+        return default
+    accepted = [status.value for status in REACHED_STATUSES]
+    if value not in accepted:
+        raise SettingsError(f"{name} must be one of {', '.join(accepted)}, got '{value}'")
+    return value
+
+
+def _day(env: Mapping[str, str], name: str) -> dt.date | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a date such as 2026-01-01, got '{value}'") from None
+
+
+def _entry_ids(env: Mapping[str, str], name: str, default: frozenset[str]) -> frozenset[str]:
+    if name not in env:
+        return default
+    ids = frozenset(part.strip() for part in env[name].split(",") if part.strip())
+    for entry_id in ids:
+        if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", entry_id):
+            raise SettingsError(f"{name} must list catalogue entry ids separated by commas (such as "
+                                f"novum-labs-flemingsberg,awl-innomedicum), got '{entry_id}'")
+    return ids

@@ -14,8 +14,10 @@ from navigator.runtime import Runtime, open_runtime
 from navigator.session_key import session_key
 from navigator.settings import Settings
 from navigator.stores import open_account_store, open_request_store, open_status_guard
+from support_requests.companies import CompanyStore
 from support_requests.conversations import TrackerReader
 from support_requests.demand import DemandLog
+from support_requests.outcome_report import OutcomeReporter
 from support_requests.recorder import DemandRecorder
 from support_requests.slack_notice import post_handoff_notice
 from support_requests.store import RequestStore
@@ -90,4 +92,8 @@ def open_services(settings: Settings, *, runtime: Runtime | None = None, store: 
         tracker=TrackerReader(settings.tracker_db_url),
         demand=DemandInsights(demand_log, runtime.embedder, entry=runtime.engine.entry, clock=store.clock),
         status_checks=status_checks,
+        # The store's clock is read at each call: a test that moves it moves these too.
+        companies=CompanyStore(store.engine, clock=lambda: store.clock()),
+        outcomes=OutcomeReporter(store.engine, settings.reached_definition, entry=runtime.engine.entry,
+                                 clock=lambda: store.clock()),
     )

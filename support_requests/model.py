@@ -139,6 +139,7 @@ class SupportRequest:
         assignee: the advisor following it up, or None.
         closed_at: when it entered closed or withdrawn (UTC), the start of its retention period.
         erased_at: when its personal data was erased, or None.
+        company_id: the company it is for (:mod:`support_requests.companies`).
         notes: internal notes, oldest first.
         history: every change, oldest first.
     """
@@ -161,6 +162,7 @@ class SupportRequest:
     updated_at: dt.datetime
     closed_at: dt.datetime | None = None
     erased_at: dt.datetime | None = None
+    company_id: int | None = None
     notes: tuple[Note, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
 

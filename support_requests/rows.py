@@ -57,7 +57,7 @@ def to_model(row: RequestRow) -> SupportRequest:
         entry_ids=tuple(entry.entry_id for entry in row.entries), routed_contact=row.routed_contact,
         consent=Consent(given_at=row.consent_given_at, notice_version=row.consent_notice_version),
         status=row.status, assignee=row.assignee, updated_at=row.updated_at, closed_at=row.closed_at,
-        erased_at=row.erased_at,
+        erased_at=row.erased_at, company_id=row.company_id,
         notes=tuple(Note(number=n.number, at=n.at, author=n.author, text=n.text) for n in row.notes),
         history=tuple(HistoryEntry(at=h.at, actor=h.actor, field=h.field, old_value=h.old_value,
                                    new_value=h.new_value) for h in row.history),

@@ -18,6 +18,7 @@ from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from support_requests.companies import link_company
 from support_requests.database import open_engine, session_factory, translate_database_errors
 from support_requests.erasure import erase_rows
 from support_requests.errors import RequestNotFoundError, RequestValidationError
@@ -114,27 +115,37 @@ class RequestStore:
         clean = validate_draft(draft, now)
         key = idempotency_digest(idempotency_key)
         recipients = _checked_recipients(recipients) if recipients else self.recipients
-        try:
-            with self._transaction() as session:
-                existing = session.scalars(select(RequestRow).where(RequestRow.idempotency_key == key)).one_or_none()
+        for attempt in (1, 2):
+            try:
+                with self._transaction() as session:
+                    existing = session.scalars(
+                        select(RequestRow).where(RequestRow.idempotency_key == key)).one_or_none()
+                    if existing is not None:
+                        log.info("support request %s: repeated submission, nothing new stored", existing.reference)
+                        return to_model(existing), False
+                    row = new_row(clean, key, allocate_reference(session, now.year), now)
+                    session.add(row)
+                    session.flush()
+                    # After the reference: concurrent submissions queue on the year's counter, so this one
+                    # sees a company the other just created.
+                    link_company(session, row, now)
+                    session.flush()
+                    created = to_model(row)
+                    enqueue(session, row.id, creation_notifications(
+                        created, clean.routed_contact_email, recipients.advisors_email, recipients.webhook_url), now)
+                break
+            except IntegrityError:
+                # A concurrent submission with the same key, or of the same new company, committed first
+                # (PostgreSQL); ours rolled back.
+                with self._transaction() as session:
+                    existing = session.scalars(
+                        select(RequestRow).where(RequestRow.idempotency_key == key)).one_or_none()
                 if existing is not None:
-                    log.info("support request %s: repeated submission, nothing new stored", existing.reference)
+                    log.info("support request %s: concurrent repeated submission, nothing new stored",
+                             existing.reference)
                     return to_model(existing), False
-                row = new_row(clean, key, allocate_reference(session, now.year), now)
-                session.add(row)
-                session.flush()
-                created = to_model(row)
-                enqueue(session, row.id, creation_notifications(
-                    created, clean.routed_contact_email, recipients.advisors_email, recipients.webhook_url), now)
-        except IntegrityError:
-            # A concurrent submission with the same key committed first (PostgreSQL); ours rolled back.
-            with self._transaction() as session:
-                existing = session.scalars(select(RequestRow).where(RequestRow.idempotency_key == key)).one_or_none()
-                if existing is None:
+                if attempt == 2:
                     raise
-                log.info("support request %s: concurrent repeated submission, nothing new stored",
-                         existing.reference)
-                return to_model(existing), False
         log.info("support request %s created (channel %s, routed to %s, %d notification(s) queued)",
                  created.reference, created.channel, created.routed_contact, 3 if recipients.webhook_url else 2)
         return created, True

@@ -96,6 +96,7 @@ class RequestRow(Base):
     assignee: Mapped[str | None] = mapped_column(String(200), index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
 
     entries: Mapped[list[EntryRow]] = relationship(
         order_by="EntryRow.position", cascade="all, delete-orphan", lazy="selectin")
@@ -129,6 +130,8 @@ class NoteRow(Base):
 
 class HistoryRow(Base):
     __tablename__ = "request_history"
+    # The outcome figures find the moments requests entered a status (support_requests/outcomes.py).
+    __table_args__ = (Index("ix_request_history_field_new_value_at", "field", "new_value", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"), index=True)
@@ -137,6 +140,35 @@ class HistoryRow(Base):
     field: Mapped[str] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(String(200))
     new_value: Mapped[str | None] = mapped_column(String(200))
+
+
+class CompanyRow(Base):
+    """A company that asked for support (:mod:`support_requests.companies`).
+
+    ``name`` and ``org_number`` are personal data (a sole trader's); once every request of the company is
+    erased they are erased too (``erased_at``), and the row stays so that the company still counts.
+    ``merged_into_id`` points at the company this one was merged into; its requests and keys moved there.
+    """
+
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    org_number: Mapped[str | None] = mapped_column(String(11))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    merged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    merged_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class CompanyKeyRow(Base):
+    """One identity of a company: ``org:<10 digits>`` or ``name:<normalised name>``; deleted on erasure."""
+
+    __tablename__ = "company_keys"
+
+    key: Mapped[str] = mapped_column(String(220), primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
 
 
 class ReferenceCounterRow(Base):

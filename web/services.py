@@ -15,7 +15,9 @@ from rasa_sdk.executor import ActionExecutor
 from actions.status import StatusCheckCounts
 from index.engine import SearchEngine
 from support_requests.accounts import AccountStore
+from support_requests.companies import CompanyStore
 from support_requests.conversations import TrackerReader
+from support_requests.outcome_report import OutcomeReporter
 from support_requests.store import RequestStore
 from support_requests.tokens import TokenStore
 from web.insights.report import DemandInsights
@@ -57,6 +59,8 @@ class Services:
         tracker: reads the assistant's conversations from Rasa's tracker store.
         demand: the unmet-demand report.
         status_checks: how the assistant's status checks ended, counted for ``/metrics``.
+        companies: the companies the requests are linked to.
+        outcomes: companies reached against the target, and the funder's report.
     """
 
     engine: SearchEngine
@@ -67,6 +71,8 @@ class Services:
     tracker: TrackerReader
     demand: DemandInsights
     status_checks: StatusCheckCounts
+    companies: CompanyStore
+    outcomes: OutcomeReporter
 
     def close(self) -> None:
         """Close the database connections of the tracker reader and the request store."""

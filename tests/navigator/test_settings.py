@@ -90,3 +90,31 @@ def test_the_input_guards_limits_have_defaults_and_can_be_changed_or_turned_off(
 def test_unusable_limits_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_reached_has_a_default_definition_and_can_be_changed() -> None:
+    import datetime as dt
+
+    from support_requests.model import RequestStatus
+    from support_requests.outcomes import DEFAULT_LAB_SPACE_ENTRIES
+
+    default = Settings.from_env({}).reached_definition
+    assert (default.status, default.count_intakes, default.target, default.programme_start) == (
+        RequestStatus.IN_PROGRESS, True, 200, None)
+    assert default.lab_space_entries == DEFAULT_LAB_SPACE_ENTRIES
+    changed = Settings.from_env({"NAVIGATOR_REACHED_STATUS": "Connected", "NAVIGATOR_REACHED_INTAKES": "false",
+                                 "NAVIGATOR_REACHED_TARGET": "250", "NAVIGATOR_PROGRAMME_START": "2026-01-01",
+                                 "NAVIGATOR_LAB_SPACE_ENTRIES": "novum-labs-flemingsberg, awl-innomedicum"})
+    definition = changed.reached_definition
+    assert (definition.status, definition.count_intakes, definition.target, definition.programme_start) == (
+        RequestStatus.CONNECTED, False, 250, dt.date(2026, 1, 1))
+    assert definition.lab_space_entries == {"novum-labs-flemingsberg", "awl-innomedicum"}
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("NAVIGATOR_REACHED_STATUS", "closed"), ("NAVIGATOR_REACHED_TARGET", "0"),
+    ("NAVIGATOR_REACHED_INTAKES", "sometimes"), ("NAVIGATOR_PROGRAMME_START", "01/01/2026"),
+    ("NAVIGATOR_LAB_SPACE_ENTRIES", "Novum Labs")])
+def test_unusable_reached_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})

@@ -6,6 +6,9 @@ Modules, one job each:
 - :mod:`web.insights.chart`: counts per week and the geometry of the SVG chart and sparklines.
 - :mod:`web.insights.report`: the unmet-demand report (needs of a period, grouped, counted per week).
 - :mod:`web.insights.views`: the pages ``/console/flagged``, ``/console/flagged/{id}`` and ``/console/demand``.
+- :mod:`web.insights.goal_chart`: the geometry of the chart of companies reached against the target.
+- :mod:`web.insights.outcome_views`: companies reached (``/console/outcomes`` and the report's download) and
+  the companies (``/console/companies``, one company and its merge); the home page's panel.
 
 The data they show comes from the data layer: :mod:`support_requests.demand` (the log of unmet needs),
 :mod:`support_requests.recorder` (how the assistant's actions note a need) and
@@ -24,6 +27,7 @@ def setup(app: web.Application) -> None:
     Args:
         app: the service application, with its settings under ``SETTINGS_KEY``.
     """
-    from web.insights import views  # the pages need the console; the data modules above do not
+    from web.insights import outcome_views, views  # the pages need the console; the data modules above do not
 
     views.add_routes(app)
+    outcome_views.add_routes(app)

@@ -1,0 +1,380 @@
+"""The programme's outcome figures: companies reached against the target, over time, and broken down by form of
+support, site and catalogue entry; and the funder's report of a period, as tables.
+
+:class:`OutcomeReporter` asks :class:`~support_requests.outcomes.OutcomeQueries` for the counts and the catalogue
+(``entry``, the engine's or the loaded catalogue's look-up) for what each chosen entry is. Every figure counts
+companies once (a company with three requests for two facilities is one company, counted once under each of
+the two); the sub-counts of a breakdown may therefore add up to more than the total, as the funder's counting
+rules allow. The definitions: ``docs/outcomes.md``.
+
+:meth:`OutcomeReport.tables` is the one list of tables that the XLSX and CSV files
+(:mod:`support_requests.outcome_files`) and the console's page show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from index.catalogue import Entry, EntryType, Site
+from support_requests.model import RequestStatus, utc_now
+from support_requests.outcomes import (
+    INTAKE_CHANNEL,
+    STOCKHOLM,
+    Granularity,
+    OutcomeQueries,
+    Period,
+    ReachedDefinition,
+    SupportedRequest,
+    SupportForm,
+    day_start,
+    local_day,
+)
+
+GOAL_MONTHS = 12
+"""The home page's chart shows the last this many months."""
+
+UNKNOWN_SITE = "unknown"
+"""The site of an entry no longer in the catalogue."""
+
+PENDING = "not yet measured"
+"""What the report says for indicators that later versions add (response times, satisfaction)."""
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One row of a breakdown: how many companies (each once) and requests had support of this kind."""
+
+    key: str
+    label: str
+    companies: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class EntryUse:
+    """A catalogue entry chosen in supported requests: how many companies and requests chose it."""
+
+    entry_id: str
+    name: str
+    type: str
+    site: str
+    organisation: str
+    companies: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """One month or week (Stockholm) of a timeline.
+
+    Attributes:
+        start: its first day.
+        reached: companies with support in it (each once).
+        new: companies first reached in it.
+        cumulative: companies reached from the programme's start to its end.
+    """
+
+    start: dt.date
+    reached: int
+    new: int
+    cumulative: int
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Companies reached against the target, for the console's home page.
+
+    Attributes:
+        reached: companies reached since the programme's start, up to now.
+        target: the goal.
+        as_of: now (UTC).
+        timeline: the last :data:`GOAL_MONTHS` months, oldest first.
+        definition: what "reached" means.
+    """
+
+    reached: int
+    target: int
+    as_of: dt.datetime
+    timeline: tuple[TimelinePoint, ...]
+    definition: ReachedDefinition
+
+    @property
+    def percent(self) -> int:
+        """The share of the target reached, in whole per cent (rounded down; may pass 100)."""
+        return self.reached * 100 // self.target
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a report table: its key, header and kind (``text``, ``int``, ``date`` or ``percent``)."""
+
+    header: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A table of the report: one sheet of the XLSX, one CSV file.
+
+    Attributes:
+        name: the sheet's name and the CSV file's stem (letters, digits and ``_``).
+        title: what it holds, in a sentence.
+        columns: its columns.
+        rows: its values (``int``, ``str``, ``dt.date`` or None), one tuple per row.
+    """
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[object, ...], ...]
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    """The indicators of a period.
+
+    Attributes:
+        period: the days counted (Stockholm).
+        granularity: the timeline's months or weeks.
+        generated_at: when it was made (UTC).
+        definition: what "reached" means.
+        reached: companies reached in the period (each once).
+        new: of them, companies reached for the first time (since the programme's start).
+        reached_to_date: companies reached from the programme's start to the period's end.
+        requests_received: requests stored in the period (whatever their status).
+        forms, sites: the breakdowns of companies reached in the period.
+        entries: the catalogue entries chosen in the period's supported requests, most companies first.
+        statuses: requests received in the period, by their status now.
+        timeline: the period's months or weeks.
+    """
+
+    period: Period
+    granularity: Granularity
+    generated_at: dt.datetime
+    definition: ReachedDefinition
+    reached: int
+    new: int
+    reached_to_date: int
+    requests_received: int
+    forms: tuple[Breakdown, ...]
+    sites: tuple[Breakdown, ...]
+    entries: tuple[EntryUse, ...]
+    statuses: tuple[tuple[RequestStatus, int], ...]
+    timeline: tuple[TimelinePoint, ...]
+
+    def tables(self) -> list[ReportTable]:
+        """The report's tables, in order: about (definitions and the period), indicators, companies over time,
+        forms of support, sites, facilities and programmes, requests by status."""
+        companies, requests = Column("Companies", "int"), Column("Requests", "int")
+        unit = "Month" if self.granularity is Granularity.MONTH else "Week (Monday)"
+        return [
+            ReportTable("about", "What this report counts", (Column("Item"), Column("Value")), self._about()),
+            ReportTable("indicators", "The indicators of the period",
+                        (Column("Indicator"), Column("Code"), Column("Value", "int"), Column("Definition")),
+                        self._indicators()),
+            ReportTable("over_time", f"Companies reached per {self.granularity.value} (Europe/Stockholm)",
+                        (Column(unit, "date"), Column("Companies reached", "int"),
+                         Column("Reached for the first time", "int"), Column("Reached since the start", "int")),
+                        tuple((p.start, p.reached, p.new, p.cumulative) for p in self.timeline)),
+            ReportTable("forms_of_support", "Companies reached, by form of support",
+                        (Column("Form"), Column("Key"), companies, requests),
+                        tuple((b.label, b.key, b.companies, b.requests) for b in self.forms)),
+            ReportTable("sites", "Companies reached, by site of the chosen entries",
+                        (Column("Site"), Column("Key"), companies, requests),
+                        tuple((b.label, b.key, b.companies, b.requests) for b in self.sites)),
+            ReportTable("facilities", "Facilities, programmes and contacts chosen by the companies reached",
+                        (Column("Entry"), Column("Entry id"), Column("Type"), Column("Site"),
+                         Column("Organisation"), companies, requests),
+                        tuple((e.name, e.entry_id, e.type, e.site, e.organisation, e.companies, e.requests)
+                              for e in self.entries)),
+            ReportTable("requests_by_status", "Requests received in the period, by their status now",
+                        (Column("Status"), requests),
+                        tuple((status.value, count) for status, count in self.statuses)),
+        ]
+
+    def _about(self) -> tuple[tuple[object, ...], ...]:
+        rows: list[tuple[object, ...]] = [
+            ("Report", "Stockholm Life Tech: companies reached"),
+            ("Period", f"{self.period} (both days included, Europe/Stockholm)"),
+            ("From", self.period.first.isoformat()),
+            ("To", self.period.last.isoformat()),
+            ("Generated", self.generated_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M %Z")),
+            ("Reached", self.definition.describe()),
+            ("Target", f"{self.definition.target} companies"),
+            ("Counting", ("Each company is counted once per figure, identified by its organisation number or, "
+                          "without one, its normalised name. The rows of a breakdown may add up to more than the "
+                          "total: a company with two forms of support counts under both.")),
+            ("New companies", ("Companies reached in the period and never before (since the programme's start). "
+                               "Navigator does not hold registration dates, so this is not RCO05 (enterprises "
+                               "registered less than 12 months before the support).")),
+            ("Sites", "The sites of the catalogue entries the company chose; a request without entries has none."),
+            ("Response times", f"{PENDING}: added with the funnel in a later version"),
+            ("Satisfaction", f"{PENDING}: added with the companies' follow-up in a later version"),
+        ]
+        if self.definition.programme_start:
+            rows.append(("Programme start", self.definition.programme_start.isoformat()))
+        return tuple(rows)
+
+    def _indicators(self) -> tuple[tuple[object, ...], ...]:
+        return (
+            ("Companies reached", "RCO01", self.reached, "companies with support in the period, each once"),
+            ("New companies", "", self.new, "companies reached in the period for the first time"),
+            ("Companies reached since the start", "", self.reached_to_date,
+             "from the programme's start to the end of the period"),
+            ("Target", "", self.definition.target, "companies the programme aims to reach"),
+            ("Requests received", "", self.requests_received, "support requests stored in the period"),
+            ("Median days to first response", "", None, PENDING),
+            ("Satisfaction (1-5)", "", None, PENDING),
+        )
+
+
+class OutcomeReporter:
+    """Makes the home page's goal and the period reports.
+
+    Args:
+        engine: the request database, migrated.
+        definition: what counts as reached, and the target.
+        entry: looks up a catalogue entry by id (None for an id no longer in the catalogue).
+        clock: the current UTC time.
+    """
+
+    def __init__(self, engine: Engine, definition: ReachedDefinition, *, entry: Callable[[str], Entry | None],
+                 clock: Callable[[], dt.datetime] = utc_now):
+        self.queries = OutcomeQueries(engine, definition)
+        self.definition = definition
+        self.entry = entry
+        self.clock = clock
+
+    def goal(self) -> Goal:
+        """Companies reached so far against the target, with the last :data:`GOAL_MONTHS` months. Blocks on the
+        database.
+
+        Raises:
+            StoreUnavailableError: when the database cannot be used.
+        """
+        now = self.clock()
+        today = local_day(now)
+        first_month = Granularity.MONTH.start_of(today)
+        for _ in range(GOAL_MONTHS - 1):
+            first_month = Granularity.MONTH.start_of(first_month - dt.timedelta(days=1))
+        firsts = [at for _, at in self.queries.first_reached(end=now)]
+        period = Period(first_month, today)
+        timeline = _timeline(Granularity.MONTH, period, firsts, self.queries.moments(period.start, now))
+        return Goal(reached=len(firsts), target=self.definition.target, as_of=now, timeline=tuple(timeline),
+                    definition=self.definition)
+
+    def report(self, period: Period, granularity: Granularity = Granularity.MONTH) -> OutcomeReport:
+        """The indicators of ``period``. Blocks on the database.
+
+        Raises:
+            StoreUnavailableError: when the database cannot be used.
+        """
+        start, end = period.start, period.end
+        firsts = [at for _, at in self.queries.first_reached(end=end)]
+        moments = self.queries.moments(start, end)
+        supported = self.queries.supported_requests(start, end)
+        statuses = self.queries.requests_by_status(start, end)
+        reached = {company for company, _ in moments}
+        return OutcomeReport(
+            period=period, granularity=granularity, generated_at=self.clock(), definition=self.definition,
+            reached=len(reached), new=sum(1 for at in firsts if at >= start),
+            reached_to_date=len(firsts), requests_received=sum(statuses.values()),
+            forms=tuple(self._forms(supported)), sites=tuple(self._sites(supported)),
+            entries=tuple(self._entries(supported)), statuses=tuple(statuses.items()),
+            timeline=tuple(_timeline(granularity, period, firsts, moments)))
+
+    # -- breakdowns -----------------------------------------------------------------------------------------
+
+    def forms_of(self, request: SupportedRequest) -> set[SupportForm]:
+        """The forms of support of one request: an intake when an advisor opened it in the console, and one per
+        kind of entry chosen (lab space by :attr:`ReachedDefinition.lab_space_entries`; a contact role by the
+        entries it answers for); other advice when it has neither."""
+        forms = {SupportForm.INTAKE} if request.channel == INTAKE_CHANNEL else set()
+        for entry_id in request.entry_ids:
+            forms |= self._entry_forms(entry_id)
+        return forms or {SupportForm.OTHER}
+
+    def _entry_forms(self, entry_id: str, depth: int = 0) -> set[SupportForm]:
+        if entry_id in self.definition.lab_space_entries:
+            return {SupportForm.LAB_SPACE}
+        entry = self.entry(entry_id)
+        if entry is None:
+            return set()
+        if entry.type is EntryType.FACILITY:
+            return {SupportForm.FACILITY}
+        if entry.type is EntryType.PROGRAMME:
+            return {SupportForm.PROGRAMME}
+        if depth == 0:  # an expert: the forms of what the role answers for
+            return set().union(*(self._entry_forms(served, 1) for served in entry.serves))
+        return set()
+
+    def _forms(self, supported: list[SupportedRequest]) -> list[Breakdown]:
+        return _breakdown([(r, form.value) for r in supported for form in self.forms_of(r)],
+                          [(form.value, form.label) for form in SupportForm])
+
+    def _sites(self, supported: list[SupportedRequest]) -> list[Breakdown]:
+        keyed = []
+        for request in supported:
+            for site in {self._site(entry_id) for entry_id in request.entry_ids}:
+                keyed.append((request, site))
+        labels = [(site.value, site.label) for site in Site] + [(UNKNOWN_SITE, "Entry no longer in the catalogue")]
+        return [row for row in _breakdown(keyed, labels) if row.key != UNKNOWN_SITE or row.requests]
+
+    def _site(self, entry_id: str) -> str:
+        entry = self.entry(entry_id)
+        return entry.site.value if entry is not None else UNKNOWN_SITE
+
+    def _entries(self, supported: list[SupportedRequest]) -> list[EntryUse]:
+        companies: dict[str, set[int]] = {}
+        requests: dict[str, set[int]] = {}
+        for request in supported:
+            for entry_id in request.entry_ids:
+                companies.setdefault(entry_id, set()).add(request.company_id)
+                requests.setdefault(entry_id, set()).add(request.request_id)
+        uses = []
+        for entry_id, chosen_by in companies.items():
+            entry = self.entry(entry_id)
+            uses.append(EntryUse(
+                entry_id=entry_id, name=entry.name if entry else entry_id,
+                type=entry.type.value if entry else "unknown",
+                site=entry.site.label if entry else "Entry no longer in the catalogue",
+                organisation=entry.organisation if entry else "", companies=len(chosen_by),
+                requests=len(requests[entry_id])))
+        return sorted(uses, key=lambda use: (-use.companies, -use.requests, use.entry_id))
+
+
+def _breakdown(keyed: list[tuple[SupportedRequest, str]], labels: list[tuple[str, str]]) -> list[Breakdown]:
+    companies: dict[str, set[int]] = {key: set() for key, _ in labels}
+    requests: dict[str, set[int]] = {key: set() for key, _ in labels}
+    for request, key in keyed:
+        companies[key].add(request.company_id)
+        requests[key].add(request.request_id)
+    return [Breakdown(key, label, len(companies[key]), len(requests[key])) for key, label in labels]
+
+
+def _timeline(granularity: Granularity, period: Period, firsts: list[dt.datetime],
+              moments: list[tuple[int, dt.datetime]]) -> list[TimelinePoint]:
+    """The period's months or weeks: companies with support in each, first reached in each, and reached from the
+    start to each one's end (or the period's end, for the last)."""
+    starts = granularity.starts(period.first, period.last)
+    active: dict[dt.date, set[int]] = {start: set() for start in starts}
+    for company, at in moments:
+        bucket = granularity.start_of(local_day(at))
+        if bucket in active:
+            active[bucket].add(company)
+    new = dict.fromkeys(starts, 0)
+    for at in firsts:
+        if period.start <= at < period.end:  # a month cut by the period counts only the period's days
+            new[granularity.start_of(local_day(at))] += 1
+    ordered = sorted(firsts)
+    points = []
+    for start in starts:
+        end = min(day_start(granularity.next(start)), period.end)
+        points.append(TimelinePoint(start=start, reached=len(active[start]), new=new[start],
+                                    cumulative=bisect_left(ordered, end)))
+    return points
