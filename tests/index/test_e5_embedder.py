@@ -11,7 +11,7 @@ import pytest
 
 from index.build import index_is_fresh, open_index
 from index.catalogue import load_catalogue
-from index.embedding import DEFAULT_MODEL, E5_MODEL, E5Embedder, Embedder, load_embedding_model
+from index.embedding import E5_MODEL, MINILM_MODEL, E5Embedder, Embedder, load_embedding_model
 from index.engine import SearchEngine, SearchMode
 from index.errors import EmbeddingModelError
 from index.text import TextProcessor
@@ -113,11 +113,11 @@ def test_an_e5_index_is_stale_for_another_model(e5: E5Embedder, tmp_path: Path, 
     folder = tmp_path / "index"
     state, report = open_index(folder, catalogue, e5, processor)
     assert report is not None and report.full and state.manifest.model == E5_MODEL
-    assert index_is_fresh(folder, catalogue, E5_MODEL) and not index_is_fresh(folder, catalogue, DEFAULT_MODEL)
+    assert index_is_fresh(folder, catalogue, E5_MODEL) and not index_is_fresh(folder, catalogue, MINILM_MODEL)
     hits = SearchEngine(state, e5, processor).search("vi vill tillverka virala vektorer för en klinisk prövning",
                                                      top=1, mode=SearchMode.DENSE)
     assert hits[0].entry.id == "vecura-gmp"
 
     # Another model of the same dimension rebuilds everything rather than mixing vectors.
-    _, again = open_index(folder, catalogue, HashingEmbedder(dimension=384, name=DEFAULT_MODEL), processor)
+    _, again = open_index(folder, catalogue, HashingEmbedder(dimension=384, name=MINILM_MODEL), processor)
     assert again is not None and again.full and "model" in again.reason
