@@ -118,7 +118,7 @@ def build_index(
 def _encode_unique(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
     """Encode each distinct text once (shared boilerplate passages are common) and return one row per text."""
     unique = list(dict.fromkeys(texts))
-    vectors = embedder.encode(unique, progress=progress)
+    vectors = embedder.encode_passages(unique, progress=progress)
     if len(unique) == len(texts):
         return vectors
     row = {text: i for i, text in enumerate(unique)}

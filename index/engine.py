@@ -249,7 +249,7 @@ class SearchEngine:
         dense_scores: dict[int, float] | None = None
         keyword_scores: dict[int, float] = {}
         if mode in (SearchMode.HYBRID, SearchMode.DENSE):
-            query_vector = self._embedder.encode([text])[0]
+            query_vector = self._embedder.encode_queries([text])[0]
             dense_scores = self._dense_candidates(query_vector, mask)
         if mode in (SearchMode.HYBRID, SearchMode.KEYWORD):
             positions, scores = self._state.keyword.search(lemmas, self.settings.candidates, mask)

@@ -106,7 +106,7 @@ def measure(size: int, query_count: int) -> dict[str, float]:
     for number in range(query_count):
         text = queries[number % len(queries)]
         started = time.perf_counter()
-        embedder.encode([text])
+        embedder.encode_queries([text])
         encodings.append(time.perf_counter() - started)
         started = time.perf_counter()
         engine.search(text, top=10)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from index.build import BuildReport, open_index
 from index.catalogue import Catalogue, load_catalogue
-from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.embedding import Embedder, load_embedding_model
 from index.engine import SearchEngine
 from index.text import TextProcessor
 from navigator.settings import Settings
@@ -28,7 +28,7 @@ class Runtime:
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    return SentenceTransformerEmbedder(settings.embedding_model, threads=settings.torch_threads or None)
+    return load_embedding_model(settings.embedding_model, threads=settings.torch_threads or None)
 
 
 def open_runtime(

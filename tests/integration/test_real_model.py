@@ -29,7 +29,7 @@ def engine(tmp_path_factory, real_embedder, processor) -> SearchEngine:
 
 def test_model_loads_offline_from_the_package(real_embedder: SentenceTransformerEmbedder) -> None:
     assert resolve_model("all-MiniLM-L6-v2").joinpath("model.safetensors").exists()
-    vectors = real_embedder.encode(["cryo-EM of a membrane protein",
+    vectors = real_embedder.encode_passages(["cryo-EM of a membrane protein",
                                     "electron cryo-microscopy structure of a transmembrane protein",
                                     "a loan for a small company"])
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32

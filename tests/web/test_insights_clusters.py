@@ -55,7 +55,7 @@ def test_similar_needs_group_and_different_ones_do_not_with_the_hashing_embedder
              "liver organoid culture", "organoid culture of liver cells",
              "cleanroom space to rent"]
     needs = [need(i, t) for i, t in enumerate(texts, start=1)]
-    groups = group_needs(needs, HashingEmbedder().encode(texts))
+    groups = group_needs(needs, HashingEmbedder().encode_queries(texts))
     assert [sorted(g) for g in ids(groups)] == [[1, 2, 3], [4, 5], [6]]
 
 
@@ -64,7 +64,7 @@ def test_the_order_of_the_input_does_not_matter() -> None:
              "organoid culture of liver cells", "cleanroom space to rent", "mass spectrometry imaging",
              "imaging mass spectrometry of tissue"]
     needs = [need(i, t) for i, t in enumerate(texts, start=1)]
-    vectors = HashingEmbedder().encode(texts)
+    vectors = HashingEmbedder().encode_queries(texts)
     expected = group_needs(needs, vectors)
     order = list(range(len(needs)))
     for seed in range(5):

@@ -139,7 +139,7 @@ class NeedVectors:
             missing = [n for n in needs if n.id not in self._vectors]
             if missing:
                 texts = sorted({n.need for n in missing})
-                encoded = np.asarray(self.embedder.encode(texts), dtype=np.float32)
+                encoded = np.asarray(self.embedder.encode_queries(texts), dtype=np.float32)
                 by_text = dict(zip(texts, encoded))
                 for need in missing:
                     self._vectors[need.id] = by_text[need.need]
