@@ -95,5 +95,5 @@ def open_services(settings: Settings, *, runtime: Runtime | None = None, store: 
         # The store's clock is read at each call: a test that moves it moves these too.
         companies=CompanyStore(store.engine, clock=lambda: store.clock()),
         outcomes=OutcomeReporter(store.engine, settings.reached_definition, entry=runtime.engine.entry,
-                                 clock=lambda: store.clock()),
+                                 clock=lambda: store.clock(), waiting_working_days=settings.waiting_working_days),
     )

@@ -39,11 +39,15 @@ from support_requests.response_times import (
     ResponseQueries,
     ResponseRow,
     ResponseTimes,
+    WaitingList,
     summarise,
 )
 
 GOAL_MONTHS = 12
 """The home page's chart shows the last this many months."""
+
+HOME_WAITING = 10
+"""The home page lists at most this many of the requests waiting too long, oldest first."""
 
 UNKNOWN_SITE = "unknown"
 """The site of an entry no longer in the catalogue."""
@@ -280,12 +284,15 @@ class OutcomeReporter:
         definition: what counts as reached, and the target.
         entry: looks up a catalogue entry by id (None for an id no longer in the catalogue).
         clock: the current UTC time.
+        waiting_working_days: a request still new or assigned after more than this many working days waits too
+            long (:mod:`support_requests.response_times`).
     """
 
     def __init__(self, engine: Engine, definition: ReachedDefinition, *, entry: Callable[[str], Entry | None],
-                 clock: Callable[[], dt.datetime] = utc_now):
+                 clock: Callable[[], dt.datetime] = utc_now, waiting_working_days: int = 5):
         self.queries = OutcomeQueries(engine, definition)
         self.responses = ResponseQueries(engine)
+        self.waiting_working_days = waiting_working_days
         self.definition = definition
         self.entry = entry
         self.clock = clock
@@ -307,6 +314,18 @@ class OutcomeReporter:
         timeline = _timeline(Granularity.MONTH, period, firsts, self.queries.moments(period.start, now))
         return Goal(reached=len(firsts), target=self.definition.target, as_of=now, timeline=tuple(timeline),
                     definition=self.definition)
+
+    def waiting(self, limit: int = HOME_WAITING) -> WaitingList:
+        """The requests waiting more than :attr:`waiting_working_days` working days now: how many, and the
+        oldest ``limit``. Blocks on the database.
+
+        Raises:
+            StoreUnavailableError: when the database cannot be used.
+        """
+        now = self.clock()
+        return WaitingList(threshold=self.waiting_working_days,
+                           total=self.responses.waiting_count(now, self.waiting_working_days),
+                           requests=tuple(self.responses.waiting(now, self.waiting_working_days, limit)))
 
     def report(self, period: Period, granularity: Granularity = Granularity.MONTH) -> OutcomeReport:
         """The indicators of ``period``. Blocks on the database.

@@ -122,6 +122,15 @@ class WaitingRequest:
     working_days: int
 
 
+@dataclass(frozen=True)
+class WaitingList:
+    """The requests waiting more than ``threshold`` working days: ``total`` of them, the oldest ``requests``."""
+
+    threshold: int
+    total: int
+    requests: tuple[WaitingRequest, ...]
+
+
 def waits_too_long(status: RequestStatus, created_at: dt.datetime, now: dt.datetime, working_days: int) -> bool:
     """True when a request in ``status``, received at ``created_at``, has waited more than ``working_days``
     working days at ``now`` (the same rule as :meth:`ResponseQueries.waiting`, for one request)."""

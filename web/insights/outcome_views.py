@@ -24,6 +24,7 @@ from support_requests.errors import StoreUnavailableError
 from support_requests.outcome_files import FORMATS, MEDIA_TYPES, file_name, write_report
 from support_requests.outcome_report import Goal
 from support_requests.outcomes import Granularity, OutcomeError, Period, local_day
+from support_requests.response_times import WaitingList
 from web.console.auth import (
     check_csrf,
     current_advisor,
@@ -92,6 +93,16 @@ async def home_goal(request: web.Request) -> tuple[Goal | None, GoalChart | None
     return goal, goal_chart(goal.timeline, goal.target)
 
 
+async def home_waiting(request: web.Request) -> WaitingList | None:
+    """The home page's list of the requests waiting too long (the oldest first), or None when the database
+    cannot be reached."""
+    try:
+        return await asyncio.to_thread(request.app[SERVICES_KEY].outcomes.waiting)
+    except StoreUnavailableError as error:
+        log.warning("the home page's waiting requests cannot be shown: %s", type(error).__name__)
+        return None
+
+
 @require_advisor
 async def outcomes_page(request: web.Request) -> web.Response:
     """Companies reached in a period, over time, by form of support, site and entry, with the report's downloads."""
@@ -109,7 +120,11 @@ async def outcomes_page(request: web.Request) -> web.Response:
     except StoreUnavailableError as error:
         return await error_page(request, 503, "The request database cannot be reached", str(error))
     chart = goal_chart(report.timeline, report.definition.target, query.granularity)
+    response_entries = [("all", "All requests", report.responses.overall)] + [
+        (row.key, name, row) for name, row in report.response_entries]
+    response_advisors = [(row.key, row.key, row) for row in report.responses.by_advisor]
     context = await page_context(request, report=report, chart=chart, error=None, query=query,
+                                 response_entries=response_entries, response_advisors=response_advisors,
                                  first=query.period.first.isoformat(), last=query.period.last.isoformat(),
                                  by=query.granularity.value, formats=FORMATS,
                                  table_names=[table.name for table in report.tables()])
