@@ -181,27 +181,30 @@ class ResponseQueries:
                      (HistoryRow.field.in_(("assignee", "note")), HistoryRow.at))
         handed = case((and_(HistoryRow.field == "status", HistoryRow.new_value == RequestStatus.CONNECTED.value),
                        HistoryRow.at))
+        # One row per request: the period's requests come from the index on created_at, and each one's history
+        # from the index on request_id (correlated sub-queries), never a scan of the whole history.
+
+        first_action = (select(func.min(acted)).where(HistoryRow.request_id == RequestRow.id)
+                        .correlate(RequestRow).scalar_subquery())
+        handover = (select(func.min(handed)).where(HistoryRow.request_id == RequestRow.id)
+                    .correlate(RequestRow).scalar_subquery())
+
+        query = (select(RequestRow.id, RequestRow.assignee, RequestRow.created_at,
+                        first_action.label("first_action"), handover.label("handover"))
+                 .where(RequestRow.created_at >= start, RequestRow.created_at < end,
+                        RequestRow.channel != INTAKE_CHANNEL)
+                 .order_by(RequestRow.id))
         received = (select(RequestRow.id).where(RequestRow.created_at >= start, RequestRow.created_at < end,
                                                 RequestRow.channel != INTAKE_CHANNEL).subquery("received"))
-        times = (select(HistoryRow.request_id, func.min(acted).label("first_action"),
-                        func.min(handed).label("handover"))
-                 .join(received, received.c.id == HistoryRow.request_id)
-                 .group_by(HistoryRow.request_id).subquery("times"))
-        query = (select(RequestRow.id, RequestRow.assignee, RequestRow.created_at, times.c.first_action,
-                        times.c.handover, EntryRow.entry_id)
-                 .join(times, times.c.request_id == RequestRow.id)
-                 .join(EntryRow, EntryRow.request_id == RequestRow.id, isouter=True)
-                 .order_by(RequestRow.id, EntryRow.position))
-        found: dict[int, RequestTimes] = {}
+        chosen = (select(EntryRow.request_id, EntryRow.entry_id).join(received, received.c.id == EntryRow.request_id)
+                  .order_by(EntryRow.request_id, EntryRow.position))
         entries: dict[int, list[str]] = defaultdict(list)
-        for r in self._rows(query):
-            if r.id not in found:
-                found[r.id] = RequestTimes(request_id=r.id, assignee=r.assignee, created_at=_utc(r.created_at),
-                                           first_action_at=_utc(r.first_action), handover_at=_utc(r.handover),
-                                           entry_ids=())
-            if r.entry_id is not None:
-                entries[r.id].append(r.entry_id)
-        return [RequestTimes(**{**t.__dict__, "entry_ids": tuple(entries[t.request_id])}) for t in found.values()]
+        for request_id, entry_id in self._rows(chosen):
+            entries[request_id].append(entry_id)
+        return [RequestTimes(request_id=r.id, assignee=r.assignee, created_at=_utc(r.created_at),
+                             first_action_at=_utc(r.first_action), handover_at=_utc(r.handover),
+                             entry_ids=tuple(entries.get(r.id, ())))
+                for r in self._rows(query)]
 
     def waiting(self, now: dt.datetime, working_days: int, limit: int | None = None) -> list[WaitingRequest]:
         """The requests ``new`` or ``assigned`` at ``now`` that have waited more than ``working_days`` working
