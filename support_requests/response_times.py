@@ -176,19 +176,18 @@ class ResponseQueries:
 
     def request_times(self, start: dt.datetime, end: dt.datetime) -> list[RequestTimes]:
         """The companies' requests received in ``[start, end)`` (not console intakes), each with its first advisor
-        action and hand-over times, by request id. One query: the history is aggregated per request in SQL."""
+        action and hand-over times, by request id. Two queries (the requests with their times, and their chosen
+        entries); the history is aggregated per request in SQL."""
         acted = case((and_(HistoryRow.field == "status", HistoryRow.old_value.is_not(None)), HistoryRow.at),
                      (HistoryRow.field.in_(("assignee", "note")), HistoryRow.at))
         handed = case((and_(HistoryRow.field == "status", HistoryRow.new_value == RequestStatus.CONNECTED.value),
                        HistoryRow.at))
         # One row per request: the period's requests come from the index on created_at, and each one's history
         # from the index on request_id (correlated sub-queries), never a scan of the whole history.
-
         first_action = (select(func.min(acted)).where(HistoryRow.request_id == RequestRow.id)
                         .correlate(RequestRow).scalar_subquery())
         handover = (select(func.min(handed)).where(HistoryRow.request_id == RequestRow.id)
                     .correlate(RequestRow).scalar_subquery())
-
         query = (select(RequestRow.id, RequestRow.assignee, RequestRow.created_at,
                         first_action.label("first_action"), handover.label("handover"))
                  .where(RequestRow.created_at >= start, RequestRow.created_at < end,
