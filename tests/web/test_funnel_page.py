@@ -8,7 +8,12 @@ import re
 
 import pytest
 
-from tests.support_requests.funnel_history import TOTAL, WEEKS, seed_funnel_requests, seed_tracker
+from tests.support_requests.funnel_history import (
+    TOTAL,
+    WEEKS,
+    seed_funnel_requests,
+    seed_tracker,
+)
 from tests.support_requests.helpers import FakeClock
 from tests.web.conftest import ConsoleWorld
 from tests.web.test_insights_pages import assert_safe
