@@ -124,6 +124,8 @@ class Settings:
             counted; None: from the first request.
         lab_space_entries: NAVIGATOR_LAB_SPACE_ENTRIES, comma-separated catalogue entry ids whose form of support
             is lab space.
+        waiting_working_days: NAVIGATOR_WAITING_WORKING_DAYS, a request still new or assigned after more than this
+            many Swedish working days (0 to 60) is flagged in the queue and listed on the home page.
     """
 
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -181,6 +183,7 @@ class Settings:
     reached_intakes: bool = True
     programme_start: dt.date | None = None
     lab_space_entries: frozenset[str] = DEFAULT_LAB_SPACE_ENTRIES
+    waiting_working_days: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -257,6 +260,8 @@ class Settings:
             reached_intakes=_bool(env, "NAVIGATOR_REACHED_INTAKES", defaults.reached_intakes),
             programme_start=_day(env, "NAVIGATOR_PROGRAMME_START"),
             lab_space_entries=_entry_ids(env, "NAVIGATOR_LAB_SPACE_ENTRIES", defaults.lab_space_entries),
+            waiting_working_days=_int(env, "NAVIGATOR_WAITING_WORKING_DAYS", defaults.waiting_working_days,
+                                      minimum=0, maximum=60),
         )
 
     @property

@@ -17,6 +17,7 @@ from navigator.stores import open_account_store, open_request_store, open_status
 from support_requests.companies import CompanyStore
 from support_requests.conversations import TrackerReader
 from support_requests.demand import DemandLog
+from support_requests.funnel import FunnelReporter
 from support_requests.outcome_report import OutcomeReporter
 from support_requests.recorder import DemandRecorder
 from support_requests.slack_notice import post_handoff_notice
@@ -83,17 +84,19 @@ def open_services(settings: Settings, *, runtime: Runtime | None = None, store: 
     store = store or open_request_store(settings)
     demand_log = DemandLog(store.engine, clock=store.clock)
     status_checks = StatusCheckCounts()
+    tracker = TrackerReader(settings.tracker_db_url)
     return Services(
         engine=runtime.engine,
         store=store,
         executor=build_executor(runtime, store, settings, DemandRecorder(demand_log), status_checks),
         accounts=open_account_store(settings, store, password_hasher),
         tokens=TokenStore(store.engine),
-        tracker=TrackerReader(settings.tracker_db_url),
+        tracker=tracker,
         demand=DemandInsights(demand_log, runtime.embedder, entry=runtime.engine.entry, clock=store.clock),
         status_checks=status_checks,
         # The store's clock is read at each call: a test that moves it moves these too.
         companies=CompanyStore(store.engine, clock=lambda: store.clock()),
         outcomes=OutcomeReporter(store.engine, settings.reached_definition, entry=runtime.engine.entry,
-                                 clock=lambda: store.clock()),
+                                 clock=lambda: store.clock(), waiting_working_days=settings.waiting_working_days),
+        funnel=FunnelReporter(store.engine, tracker),
     )

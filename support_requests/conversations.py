@@ -26,8 +26,8 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Any
 
-from sqlalchemy import (Column, Engine, Float, Integer, MetaData, String, Table, Text, create_engine, delete, exc, func,
-                        inspect, select)
+from sqlalchemy import (Column, Engine, Float, Integer, MetaData, String, Table, Text, case, create_engine, delete, exc,
+                        func, inspect, select)
 from sqlalchemy.engine import URL, Connection, make_url
 
 from index.text import shorten
@@ -44,6 +44,10 @@ NEED_SLOT = "need"
 """The slot holding the company's need as last searched."""
 HITS_SLOT = "last_hits"
 """The slot holding the ids of the entries last shown."""
+SEARCH_ACTIONS = ("action_search_catalogue", "action_restrict_site", "action_show_funding")
+"""The assistant's actions that search the catalogue (a new need, a need narrowed to a site, funding)."""
+VIEW_ACTIONS = ("action_show_details", "action_show_contact")
+"""The assistant's actions that show an entry's details or its contact."""
 MAX_FLAGGED = 200
 """The flagged list shows at most this many conversations, the most recently flagged first."""
 MAX_TRANSCRIPT_EVENTS = 2000
@@ -145,6 +149,25 @@ class Transcript:
         return self.need or self.last_user_text
 
 
+@dataclass(frozen=True)
+class ConversationStep:
+    """How far one conversation got in the assistant: when the company first wrote, whether it searched the
+    catalogue, and whether it viewed an entry's details or contact."""
+
+    conversation_id: str
+    started_at: dt.datetime
+    searched: bool
+    viewed: bool
+
+
+@dataclass(frozen=True)
+class ConversationSteps:
+    """The conversations of a period (:meth:`TrackerReader.conversation_steps`) and the tracker store's state."""
+
+    conversations: tuple[ConversationStep, ...]
+    state: TrackerState
+
+
 class TrackerReader:
     """Reads Rasa's SQL tracker store, never writing to it.
 
@@ -229,6 +252,39 @@ class TrackerReader:
             return None
         truncated = len(rows) > MAX_TRANSCRIPT_EVENTS
         return _transcript(conversation_id, list(reversed(rows[:MAX_TRANSCRIPT_EVENTS])), truncated)
+
+    def conversation_steps(self, start: dt.datetime, end: dt.datetime) -> ConversationSteps:
+        """The conversations whose company wrote its first message in ``[start, end)``, with how far each got in
+        the assistant, aggregated per conversation in SQL (one row each).
+
+        A conversation is a sender with at least one ``user`` event; it *searched* when one of
+        :data:`SEARCH_ACTIONS` ran in it, and *viewed* details or a contact when one of :data:`VIEW_ACTIONS` did.
+
+        Returns:
+            The conversations by id and the store's state; none unless the state is ``OK``.
+        """
+        state = self.state()
+        if state is not TrackerState.OK:
+            return ConversationSteps((), state)
+        started = func.min(case((EVENTS.c.type_name == "user", EVENTS.c.timestamp)))
+        searched = func.max(case((EVENTS.c.action_name.in_(SEARCH_ACTIONS) & (EVENTS.c.type_name == "action"), 1),
+                                 else_=0))
+        viewed = func.max(case((EVENTS.c.action_name.in_(VIEW_ACTIONS) & (EVENTS.c.type_name == "action"), 1),
+                               else_=0))
+        query = (select(EVENTS.c.sender_id, started.label("started"), searched.label("searched"),
+                        viewed.label("viewed"))
+                 .group_by(EVENTS.c.sender_id)
+                 .having(started >= start.timestamp(), started < end.timestamp())
+                 .order_by(EVENTS.c.sender_id))
+        try:
+            with self._open().connect() as connection:
+                rows = connection.execute(query).all()
+        except exc.SQLAlchemyError as error:
+            log.warning("the tracker store cannot be read: %s", type(error).__name__)
+            return ConversationSteps((), TrackerState.UNREACHABLE)
+        return ConversationSteps(tuple(ConversationStep(conversation_id=row.sender_id, started_at=_time(row.started),
+                                                        searched=bool(row.searched), viewed=bool(row.viewed))
+                                       for row in rows), TrackerState.OK)
 
     def _open(self) -> Engine | None:
         """The engine, or ``None`` for an SQLite file that does not exist (it is never created here)."""

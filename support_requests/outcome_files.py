@@ -67,8 +67,9 @@ def write_xlsx(report: OutcomeReport, out: BinaryIO) -> None:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 if column.kind == "date" and cell.value is not None:
                     cell.number_format = "yyyy-mm-dd"
-                elif column.kind == "int" and cell.value is not None:
-                    cell.number_format = "0"
+                elif column.kind in ("int", "number") and cell.value is not None:
+                    # The indicators' Value column holds counts and, for the response times, days.
+                    cell.number_format = "0" if isinstance(cell.value, int) else "0.00"
                 elif column.kind == "text":
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"

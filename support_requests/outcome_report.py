@@ -34,15 +34,31 @@ from support_requests.outcomes import (
     day_start,
     local_day,
 )
+from support_requests.response_times import (
+    NO_ENTRY,
+    ResponseQueries,
+    ResponseRow,
+    ResponseTimes,
+    WaitingList,
+    summarise,
+)
 
 GOAL_MONTHS = 12
 """The home page's chart shows the last this many months."""
+
+HOME_WAITING = 10
+"""The home page lists at most this many of the requests waiting too long, oldest first."""
 
 UNKNOWN_SITE = "unknown"
 """The site of an entry no longer in the catalogue."""
 
 PENDING = "not yet measured"
-"""What the report says for indicators that later versions add (response times, satisfaction)."""
+"""What the report says for indicators that later versions add (satisfaction)."""
+
+
+def days(hours: float | None) -> float | None:
+    """Hours as days, to two decimals (None stays None)."""
+    return None if hours is None else round(hours / 24, 2)
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,8 @@ class Goal:
 
 @dataclass(frozen=True)
 class Column:
-    """A column of a report table: its key, header and kind (``text``, ``int``, ``date`` or ``percent``)."""
+    """A column of a report table: its key, header and kind (``text``, ``int``, ``number`` (decimal), ``date`` or
+    ``percent``)."""
 
     header: str
     kind: str = "text"
@@ -151,6 +168,9 @@ class OutcomeReport:
         entries: the catalogue entries chosen in the period's supported requests, most companies first.
         statuses: requests received in the period, by their status now.
         timeline: the period's months or weeks.
+        responses: the response times of the companies' requests received in the period.
+        response_entries: ``(entry name, times)`` of each entry chosen in those requests, by entry id, and of
+            the requests without an entry last.
     """
 
     period: Period
@@ -166,6 +186,8 @@ class OutcomeReport:
     entries: tuple[EntryUse, ...]
     statuses: tuple[tuple[RequestStatus, int], ...]
     timeline: tuple[TimelinePoint, ...]
+    responses: ResponseTimes
+    response_entries: tuple[tuple[str, ResponseRow], ...]
 
     def tables(self) -> list[ReportTable]:
         """The report's tables, in order: about (definitions and the period), indicators, companies over time,
@@ -195,6 +217,15 @@ class OutcomeReport:
             ReportTable("requests_by_status", "Requests received in the period, by their status now",
                         (Column("Status"), requests),
                         tuple((status.value, count) for status, count in self.statuses)),
+            ReportTable("response_times", "Days from a company's request to the first advisor action and to the "
+                        "hand-over to the facility contact, for the requests received in the period, by chosen entry",
+                        (Column("Entry"), Column("Entry id"), requests, Column("Acted on", "int"),
+                         Column("Median days to first action", "number"),
+                         Column("90th percentile days to first action", "number"),
+                         Column("Handed over", "int"), Column("Median days to hand-over", "number"),
+                         Column("90th percentile days to hand-over", "number")),
+                        tuple(_response_cells(name, row) for name, row
+                              in (("All requests", self.responses.overall), *self.response_entries))),
         ]
 
     def _about(self) -> tuple[tuple[object, ...], ...]:
@@ -213,7 +244,12 @@ class OutcomeReport:
                                "Navigator does not hold registration dates, so this is not RCO05 (enterprises "
                                "registered less than 12 months before the support).")),
             ("Sites", "The sites of the catalogue entries the company chose; a request without entries has none."),
-            ("Response times", f"{PENDING}: added with the funnel in a later version"),
+            ("Response times", ("Elapsed days (nights and holidays included) from a company's request to the first "
+                                "advisor action (an assignment, a status change or a note) and to the hand-over to "
+                                "the facility contact (the request connected), for the requests received in the "
+                                "period; requests an advisor opened in the console are not counted. Medians and "
+                                "90th percentiles of the requests that have had the action; the others are "
+                                "counted as requests only.")),
             ("Satisfaction", f"{PENDING}: added with the companies' follow-up in a later version"),
         ]
         if self.definition.programme_start:
@@ -228,7 +264,14 @@ class OutcomeReport:
              "from the programme's start to the end of the period"),
             ("Target", "", self.definition.target, "companies the programme aims to reach"),
             ("Requests received", "", self.requests_received, "support requests stored in the period"),
-            ("Median days to first response", "", None, PENDING),
+            ("Median days to first response", "", days(self.responses.overall.first_action.median),
+             "from a company's request to the first advisor action, requests received in the period"),
+            ("90th percentile days to first response", "", days(self.responses.overall.first_action.p90),
+             "nine in ten requests acted on were acted on within this many days"),
+            ("Median days to hand-over", "", days(self.responses.overall.handover.median),
+             "from a company's request to the hand-over to the facility contact"),
+            ("90th percentile days to hand-over", "", days(self.responses.overall.handover.p90),
+             "nine in ten requests handed over were handed over within this many days"),
             ("Satisfaction (1-5)", "", None, PENDING),
         )
 
@@ -241,11 +284,15 @@ class OutcomeReporter:
         definition: what counts as reached, and the target.
         entry: looks up a catalogue entry by id (None for an id no longer in the catalogue).
         clock: the current UTC time.
+        waiting_working_days: a request still new or assigned after more than this many working days waits too
+            long (:mod:`support_requests.response_times`).
     """
 
     def __init__(self, engine: Engine, definition: ReachedDefinition, *, entry: Callable[[str], Entry | None],
-                 clock: Callable[[], dt.datetime] = utc_now):
+                 clock: Callable[[], dt.datetime] = utc_now, waiting_working_days: int = 5):
         self.queries = OutcomeQueries(engine, definition)
+        self.responses = ResponseQueries(engine)
+        self.waiting_working_days = waiting_working_days
         self.definition = definition
         self.entry = entry
         self.clock = clock
@@ -268,6 +315,18 @@ class OutcomeReporter:
         return Goal(reached=len(firsts), target=self.definition.target, as_of=now, timeline=tuple(timeline),
                     definition=self.definition)
 
+    def waiting(self, limit: int = HOME_WAITING) -> WaitingList:
+        """The requests waiting more than :attr:`waiting_working_days` working days now: how many, and the
+        oldest ``limit``. Blocks on the database.
+
+        Raises:
+            StoreUnavailableError: when the database cannot be used.
+        """
+        now = self.clock()
+        return WaitingList(threshold=self.waiting_working_days,
+                           total=self.responses.waiting_count(now, self.waiting_working_days),
+                           requests=tuple(self.responses.waiting(now, self.waiting_working_days, limit)))
+
     def report(self, period: Period, granularity: Granularity = Granularity.MONTH) -> OutcomeReport:
         """The indicators of ``period``. Blocks on the database.
 
@@ -279,6 +338,7 @@ class OutcomeReporter:
         moments = self.queries.moments(start, end)
         supported = self.queries.supported_requests(start, end)
         statuses = self.queries.requests_by_status(start, end)
+        responses = summarise(self.responses.request_times(start, end))
         reached = {company for company, _ in moments}
         return OutcomeReport(
             period=period, granularity=granularity, generated_at=self.clock(), definition=self.definition,
@@ -286,7 +346,14 @@ class OutcomeReporter:
             reached_to_date=len(firsts), requests_received=sum(statuses.values()),
             forms=tuple(self._forms(supported)), sites=tuple(self._sites(supported)),
             entries=tuple(self._entries(supported)), statuses=tuple(statuses.items()),
-            timeline=tuple(_timeline(granularity, period, firsts, moments)))
+            timeline=tuple(_timeline(granularity, period, firsts, moments)),
+            responses=responses, response_entries=tuple((self._entry_name(row.key), row) for row in responses.by_entry))
+
+    def _entry_name(self, entry_id: str) -> str:
+        if entry_id == NO_ENTRY:
+            return "No entry chosen"
+        entry = self.entry(entry_id)
+        return entry.name if entry is not None else f"{entry_id} (no longer in the catalogue)"
 
     # -- breakdowns -----------------------------------------------------------------------------------------
 
@@ -346,6 +413,12 @@ class OutcomeReporter:
                 organisation=entry.organisation if entry else "", companies=len(chosen_by),
                 requests=len(requests[entry_id])))
         return sorted(uses, key=lambda use: (-use.companies, -use.requests, use.entry_id))
+
+
+def _response_cells(name: str, row: ResponseRow) -> tuple[object, ...]:
+    first, handed = row.first_action, row.handover
+    return (name, None if row.key in ("all", NO_ENTRY) else row.key, first.requests, first.measured,
+            days(first.median), days(first.p90), handed.measured, days(handed.median), days(handed.p90))
 
 
 def _breakdown(keyed: list[tuple[SupportedRequest, str]], labels: list[tuple[str, str]]) -> list[Breakdown]:

@@ -17,6 +17,7 @@ from index.engine import SearchEngine
 from support_requests.accounts import AccountStore
 from support_requests.companies import CompanyStore
 from support_requests.conversations import TrackerReader
+from support_requests.funnel import FunnelReporter
 from support_requests.outcome_report import OutcomeReporter
 from support_requests.store import RequestStore
 from support_requests.tokens import TokenStore
@@ -61,6 +62,7 @@ class Services:
         status_checks: how the assistant's status checks ended, counted for ``/metrics``.
         companies: the companies the requests are linked to.
         outcomes: companies reached against the target, and the funder's report.
+        funnel: where companies drop off, from a conversation to a completed request.
     """
 
     engine: SearchEngine
@@ -73,6 +75,7 @@ class Services:
     status_checks: StatusCheckCounts
     companies: CompanyStore
     outcomes: OutcomeReporter
+    funnel: FunnelReporter
 
     def close(self) -> None:
         """Close the database connections of the tracker reader and the request store."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import statistics
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from support_requests.store import RequestStore
 from tests.support_requests.helpers import FakeClock
 from tests.support_requests.outcome_history import seed_history
 
-SHEETS = ["about", "indicators", "over_time", "forms_of_support", "sites", "facilities", "requests_by_status"]
+SHEETS = ["about", "indicators", "over_time", "forms_of_support", "sites", "facilities", "requests_by_status",
+          "response_times"]
 
 
 @pytest.fixture
@@ -36,6 +38,12 @@ def seeded_db(request_db_url: str, sample_dir: Path, tmp_path: Path, monkeypatch
     return request_db_url
 
 
+def aware(value) -> dt.datetime:
+    """A time as read back: SQLite gives naive UTC text, PostgreSQL an aware time."""
+    value = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
 def reached_in_sql(url: str, start: dt.datetime, end: dt.datetime) -> int:
     """The reference count: companies with a request that entered in_progress or connected in [start, end), or
     an intake opened then, straight from the tables."""
@@ -50,11 +58,28 @@ def reached_in_sql(url: str, start: dt.datetime, end: dt.datetime) -> int:
     finally:
         engine.dispose()
 
-    def aware(value):
-        value = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
-
     return len({company for company, when in statuses + intakes if start <= aware(when) < end})
+
+
+def first_response_hours_in_sql(url: str, start: dt.datetime, end: dt.datetime) -> list[float]:
+    """The reference: for each company's request (not an intake) received in [start, end), the hours to the
+    earliest assignment, note or status change after its creation, straight from the tables."""
+    engine = RequestStore.from_url(url).engine
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT r.id, r.created_at, h.at FROM support_requests r JOIN request_history h "
+                "ON h.request_id = r.id WHERE r.channel <> 'console' AND (h.field IN ('assignee', 'note') "
+                "OR (h.field = 'status' AND h.old_value IS NOT NULL))")).all()
+    finally:
+        engine.dispose()
+
+    first: dict[int, tuple[dt.datetime, dt.datetime]] = {}
+    for request_id, created, when in rows:
+        created, when = aware(created), aware(when)
+        if start <= created < end and (request_id not in first or when < first[request_id][1]):
+            first[request_id] = (created, when)
+    return [(when - created).total_seconds() / 3600 for created, when in first.values()]
 
 
 def sheet_rows(workbook, name: str) -> list[tuple]:
@@ -74,7 +99,14 @@ def test_the_xlsx_holds_the_figures_of_the_database(seeded_db: str, tmp_path: Pa
                       dt.datetime(2026, 12, 31, 23, tzinfo=dt.timezone.utc))
     assert indicators["Companies reached"] == reached_in_sql(seeded_db, *stockholm_2026) == 4
     assert (indicators["New companies"], indicators["Target"], indicators["Requests received"]) == (4, 200, 6)
-    assert indicators["Median days to first response"] is None
+    hours = first_response_hours_in_sql(seeded_db, *stockholm_2026)
+    assert indicators["Median days to first response"] == round(statistics.median(hours) / 24, 2) == 0.92
+    assert indicators["90th percentile days to first response"] == round(
+        statistics.quantiles(hours, n=10, method="inclusive")[8] / 24, 2) == 1.6
+    assert indicators["Satisfaction (1-5)"] is None
+    assert workbook["indicators"]["C7"].number_format == "0.00"  # days, where the counts above are whole
+    responses = sheet_rows(workbook, "response_times")
+    assert responses[1][:4] == ("All requests", None, 5, 5)
     assert workbook["indicators"]["A1"].font.bold and workbook["indicators"].freeze_panes == "A2"
     over_time = sheet_rows(workbook, "over_time")
     assert over_time[0] == ("Month", "Companies reached", "Reached for the first time", "Reached since the start")

@@ -111,10 +111,17 @@ def test_reached_has_a_default_definition_and_can_be_changed() -> None:
     assert definition.lab_space_entries == {"novum-labs-flemingsberg", "awl-innomedicum"}
 
 
+def test_the_waiting_threshold_is_five_working_days_unless_set() -> None:
+    assert Settings.from_env({}).waiting_working_days == 5
+    assert Settings.from_env({"NAVIGATOR_WAITING_WORKING_DAYS": "10"}).waiting_working_days == 10
+    assert Settings.from_env({"NAVIGATOR_WAITING_WORKING_DAYS": "0"}).waiting_working_days == 0
+
+
 @pytest.mark.parametrize(("name", "value"), [
     ("NAVIGATOR_REACHED_STATUS", "closed"), ("NAVIGATOR_REACHED_TARGET", "0"),
     ("NAVIGATOR_REACHED_INTAKES", "sometimes"), ("NAVIGATOR_PROGRAMME_START", "01/01/2026"),
-    ("NAVIGATOR_LAB_SPACE_ENTRIES", "Novum Labs")])
+    ("NAVIGATOR_LAB_SPACE_ENTRIES", "Novum Labs"), ("NAVIGATOR_WAITING_WORKING_DAYS", "-1"),
+    ("NAVIGATOR_WAITING_WORKING_DAYS", "five"), ("NAVIGATOR_WAITING_WORKING_DAYS", "61")])
 def test_unusable_reached_settings_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})

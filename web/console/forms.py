@@ -70,6 +70,8 @@ class QueueFilters:
         created_from: the first day of creation to include, or None.
         created_to: the last day of creation to include, or None.
         page: the page of the queue to show, from 1.
+        waiting: only the requests waiting too long (new or assigned after more than the threshold of working
+            days).
     """
 
     status: RequestStatus | None = None
@@ -77,6 +79,7 @@ class QueueFilters:
     created_from: dt.date | None = None
     created_to: dt.date | None = None
     page: int = 1
+    waiting: bool = False
 
     @property
     def created_from_time(self) -> dt.datetime | None:
@@ -96,7 +99,8 @@ class QueueFilters:
         """
         pairs = [("status", self.status.value if self.status else ""), ("assignee", self.assignee or ""),
                  ("created_from", self.created_from.isoformat() if self.created_from else ""),
-                 ("created_to", self.created_to.isoformat() if self.created_to else "")]
+                 ("created_to", self.created_to.isoformat() if self.created_to else ""),
+                 ("waiting", "1" if self.waiting else "")]
         if page is not None and page > 1:
             pairs.append(("page", str(page)))
         return urlencode([(name, value) for name, value in pairs if value])
@@ -149,7 +153,8 @@ def parse_search_params(query: Mapping[str, str] | MultiMapping, max_query_chars
 
 
 def parse_queue_filters(query: Mapping[str, str] | MultiMapping) -> QueueFilters:
-    """Read ``status``, ``assignee``, ``created_from``, ``created_to`` (YYYY-MM-DD) and ``page``; empty means "any".
+    """Read ``status``, ``assignee``, ``created_from``, ``created_to`` (YYYY-MM-DD), ``waiting`` (``1``: only the
+    requests waiting too long) and ``page``; empty means "any".
 
     Raises:
         FormError: for an unknown status, a malformed date, ``created_from`` after ``created_to``, or a bad page.
@@ -169,8 +174,11 @@ def parse_queue_filters(query: Mapping[str, str] | MultiMapping) -> QueueFilters
     if created_from and created_to and created_from > created_to:
         raise FormError("created_to", "the last day comes before the first day")
     page = _int(_one(query, "page"), "page", default=1, minimum=1, maximum=100_000)
+    waiting = _one(query, "waiting").strip()
+    if waiting not in ("", "0", "1"):
+        raise FormError("waiting", "1 for the requests waiting too long, or empty")
     return QueueFilters(status=status, assignee=assignee, created_from=created_from, created_to=created_to,
-                        page=page)
+                        page=page, waiting=waiting == "1")
 
 
 def parse_prefill(query: Mapping[str, str] | MultiMapping) -> NewRequestPrefill:

@@ -27,6 +27,9 @@ from support_requests.errors import (
     SupportRequestError,
 )
 from support_requests.model import RequestStatus, SupportRequest
+from support_requests.outcomes import local_day
+from support_requests.response_times import WAITING_STATUSES
+from support_requests.working_days import working_days_after
 from support_requests.workflow import allowed_next
 from web.console.auth import check_csrf, current_advisor, flash, page_context, require_advisor
 from web.console.forms import PAGE_SIZE, UNASSIGNED, FormError, QueueFilters, parse_queue_filters
@@ -100,10 +103,23 @@ async def _in_scope(request: web.Request,
     scope = await asyncio.to_thread(store.list, status=filters.status, created_from=filters.created_from_time,
                             created_to=filters.created_to_time)
     scope.sort(key=lambda item: (item.created_at, item.reference), reverse=True)
+    if filters.waiting:
+        days = _waiting_days(request, scope)
+        scope = [item for item in scope if item.reference in days]
     if filters.assignee is None:
         return scope, scope
     wanted = None if filters.assignee == UNASSIGNED else filters.assignee
     return scope, [item for item in scope if item.assignee == wanted]
+
+
+def _waiting_days(request: web.Request, requests: list[SupportRequest]) -> dict[str, int]:
+    """The working days waited by each of ``requests`` waiting too long (new or assigned after more than the
+    threshold), by reference; the others are left out."""
+    outcomes = request.app[SERVICES_KEY].outcomes
+    today = local_day(outcomes.clock())
+    days = {item.reference: working_days_after(local_day(item.created_at), today)
+            for item in requests if item.status in WAITING_STATUSES}
+    return {reference: count for reference, count in days.items() if count > outcomes.waiting_working_days}
 
 
 async def _render_queue(request: web.Request, filters: QueueFilters, found: list[SupportRequest], *,
@@ -118,6 +134,7 @@ async def _render_queue(request: web.Request, filters: QueueFilters, found: list
                        | ({filters.assignee} if filters.assignee and filters.assignee != UNASSIGNED else set()))
     context = await page_context(
         request, filters=filters, requests=shown, total=len(found), page=page, pages=pages,
+        waiting=_waiting_days(request, shown), waiting_threshold=request.app[SERVICES_KEY].outcomes.waiting_working_days,
         statuses=[status_item.value for status_item in RequestStatus], assignees=assignees,
         names=display_names(advisors), unassigned=UNASSIGNED, error=error,
         csv_query=filters.query_string(),

@@ -36,14 +36,17 @@ def add_routes(app: web.Application) -> None:
 
 @require_advisor
 async def intake_page(request: web.Request) -> web.Response:
-    """The programme's goal (companies reached against the target), the notes box, the type and site filters,
-    and the (script-filled) list of matches."""
-    from web.insights.outcome_views import home_goal  # the insights pages build on the console, not the reverse
+    """The programme's goal (companies reached against the target), the requests waiting too long, the notes
+    box, the type and site filters, and the (script-filled) list of matches."""
+    # the insights pages build on the console, not the reverse
+    from web.insights.outcome_views import home_goal, home_waiting
 
     settings = request.app[SETTINGS_KEY]
     goal, goal_chart = await home_goal(request)
+    waiting = await home_waiting(request)
     context = await page_context(request, type_choices=TYPE_CHOICES, site_choices=SITE_CHOICES,
-                                 max_query_chars=settings.max_query_chars, goal=goal, goal_chart=goal_chart)
+                                 max_query_chars=settings.max_query_chars, goal=goal, goal_chart=goal_chart,
+                                 waiting=waiting)
     return aiohttp_jinja2.render_template("console/search.html", request, context)
 
 

@@ -21,9 +21,11 @@ from aiohttp import web
 
 from support_requests.companies import CompanyError, CompanyNotFoundError
 from support_requests.errors import StoreUnavailableError
+from support_requests.funnel import STEPS
 from support_requests.outcome_files import FORMATS, MEDIA_TYPES, file_name, write_report
 from support_requests.outcome_report import Goal
 from support_requests.outcomes import Granularity, OutcomeError, Period, local_day
+from support_requests.response_times import WaitingList
 from web.console.auth import (
     check_csrf,
     current_advisor,
@@ -32,6 +34,7 @@ from web.console.auth import (
     require_advisor,
 )
 from web.console.view_helpers import error_page, form_text
+from web.insights.funnel_chart import funnel_chart
 from web.insights.goal_chart import GoalChart, goal_chart
 from web.services import SERVICES_KEY
 
@@ -92,9 +95,20 @@ async def home_goal(request: web.Request) -> tuple[Goal | None, GoalChart | None
     return goal, goal_chart(goal.timeline, goal.target)
 
 
+async def home_waiting(request: web.Request) -> WaitingList | None:
+    """The home page's list of the requests waiting too long (the oldest first), or None when the database
+    cannot be reached."""
+    try:
+        return await asyncio.to_thread(request.app[SERVICES_KEY].outcomes.waiting)
+    except StoreUnavailableError as error:
+        log.warning("the home page's waiting requests cannot be shown: %s", type(error).__name__)
+        return None
+
+
 @require_advisor
 async def outcomes_page(request: web.Request) -> web.Response:
-    """Companies reached in a period, over time, by form of support, site and entry, with the report's downloads."""
+    """Companies reached in a period, over time, where companies drop off (the funnel per week), by form of
+    support, site and entry, the response times, with the report's downloads."""
     outcomes = request.app[SERVICES_KEY].outcomes
     today = local_day(outcomes.clock())
     try:
@@ -106,10 +120,16 @@ async def outcomes_page(request: web.Request) -> web.Response:
         return aiohttp_jinja2.render_template("insights/outcomes.html", request, context, status=400)
     try:
         report = await asyncio.to_thread(outcomes.report, query.period, query.granularity)
+        funnel = await asyncio.to_thread(request.app[SERVICES_KEY].funnel.funnel, query.period)
     except StoreUnavailableError as error:
         return await error_page(request, 503, "The request database cannot be reached", str(error))
     chart = goal_chart(report.timeline, report.definition.target, query.granularity)
+    response_entries = [("all", "All requests", report.responses.overall)] + [
+        (row.key, name, row) for name, row in report.response_entries]
+    response_advisors = [(row.key, row.key, row) for row in report.responses.by_advisor]
     context = await page_context(request, report=report, chart=chart, error=None, query=query,
+                                 response_entries=response_entries, response_advisors=response_advisors,
+                                 funnel=funnel, funnel_chart=funnel_chart(funnel.total), funnel_steps=STEPS,
                                  first=query.period.first.isoformat(), last=query.period.last.isoformat(),
                                  by=query.granularity.value, formats=FORMATS,
                                  table_names=[table.name for table in report.tables()])
