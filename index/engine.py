@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.catalogue import Entry, EntryType, Site
-from index.embedding import Embedder
+from index.embedding import E5_MODEL, Embedder
 from index.explain import (Explanation, ReasonSentence, best_sentence, reason_sentences, shared_terms, term_weights,
                            trim)
 from index.errors import QueryError
@@ -55,6 +55,17 @@ class SearchFilters:
     def active(self) -> bool:
         return bool(self.types or self.sites or self.organisations or self.open_to_companies is not None
                     or self.exclude_ids)
+
+
+DENSE_SHARE_BY_MODEL = {E5_MODEL: 0.95}
+"""The convex fusion's dense share for an embedding model whose scores spread differently from MiniLM's, chosen on
+the dev split like the default (docs/benchmarks.md, "A multilingual embedding model"): e5's cosine similarities are
+compressed, so its side needs nearly all the weight."""
+
+
+def dense_share_for(model: str) -> float:
+    """The convex fusion's dense share for the embedding model ``model`` (the default 0.8 for MiniLM and others)."""
+    return DENSE_SHARE_BY_MODEL.get(model, EngineSettings.dense_share)
 
 
 @dataclass(frozen=True)

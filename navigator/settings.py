@@ -12,7 +12,7 @@ from pathlib import Path
 
 from index.build import BuildOptions
 from index.embedding import DEFAULT_MODEL
-from index.engine import EngineSettings
+from index.engine import EngineSettings, dense_share_for
 from support_requests.outcomes import DEFAULT_LAB_SPACE_ENTRIES, REACHED_STATUSES, ReachedDefinition
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -289,7 +289,7 @@ class Settings:
 
     @property
     def engine_settings(self) -> EngineSettings:
-        return EngineSettings(max_query_chars=self.max_query_chars)
+        return EngineSettings(max_query_chars=self.max_query_chars, dense_share=dense_share_for(self.embedding_model))
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:

@@ -125,3 +125,10 @@ def test_the_waiting_threshold_is_five_working_days_unless_set() -> None:
 def test_unusable_reached_settings_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_the_fusion_follows_the_embedding_model() -> None:
+    assert Settings.from_env({}).engine_settings.dense_share == 0.8
+    e5 = Settings.from_env({"NAVIGATOR_EMBEDDING_MODEL": "multilingual-e5-small-q4"})
+    assert e5.engine_settings.dense_share == 0.95
+    assert Settings.from_env({"NAVIGATOR_MAX_QUERY_CHARS": "100"}).engine_settings.max_query_chars == 100
