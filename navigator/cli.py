@@ -335,7 +335,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_multipart or multipart is None:
         return 0
     messages = load_messages(multipart, known_ids=(e.id for e in engine.entries()))
-    print(f"\nThe same single needs searched need by need (hybrid), as the assistant searches them:\n")
+    print("\nThe same single needs searched need by need (hybrid), as the assistant searches them:\n")
     print(format_single_split_table(evaluate_single_needs_split(engine, queries)))
     print(f"\n{len(messages)} labelled messages with several needs from {multipart} (hybrid):\n")
     print(format_multipart_table(evaluate_multipart(engine, messages)))

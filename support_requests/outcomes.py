@@ -275,7 +275,7 @@ class OutcomeQueries:
                  .order_by(RequestRow.id, EntryRow.position))
         found: dict[int, tuple[int, str, list[str]]] = {}
         for row in self._rows(query):
-            company, channel, entries = found.setdefault(row.id, (row.company_id, row.channel, []))
+            entries = found.setdefault(row.id, (row.company_id, row.channel, []))[2]
             if row.entry_id is not None:
                 entries.append(row.entry_id)
         return [SupportedRequest(company_id=company, request_id=request_id, channel=channel,
