@@ -18,6 +18,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp import web
@@ -33,6 +34,7 @@ from navigator.settings import Settings
 from support_requests.store import RequestStore
 from web.services import Services
 from support_requests.accounts import AccountStore, Advisor
+from tests.support_requests.helpers import FakeClock
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 """Cheap argon2 parameters, so that tests do not spend 50 ms per hash."""
@@ -137,6 +139,25 @@ async def console_factory(aiohttp_client, tmp_path, sample_dir, sample_engine, e
     yield build
     for services in opened:
         services.close()
+
+
+async def signed_in_with_fake_clock(factory: ConsoleFactory, **environment: str) -> tuple[ConsoleWorld, FakeClock]:
+    """A world built with ``environment``, the advisor eva signed in, and its request store on a fake clock that
+    the test moves."""
+    world = await factory(**environment)
+    world.advisor = world.add_advisor()
+    assert (await world.sign_in()).status == 303
+    clock = FakeClock()
+    world.store.clock = clock
+    return world, clock
+
+
+async def assert_sign_in_required(world: ConsoleWorld, path: str) -> None:
+    """An anonymous visitor to ``path`` is sent to the sign-in page, which will bring them back to it."""
+    response = await world.client.get(path, allow_redirects=False)
+    assert response.status == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/console/sign-in" and parse_qs(location.query) == {"next": [path]}
 
 
 @pytest.fixture

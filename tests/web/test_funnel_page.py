@@ -14,8 +14,7 @@ from tests.support_requests.funnel_history import (
     seed_funnel_requests,
     seed_tracker,
 )
-from tests.support_requests.helpers import FakeClock
-from tests.web.conftest import ConsoleWorld
+from tests.web.conftest import ConsoleWorld, signed_in_with_fake_clock
 from tests.web.test_insights_pages import assert_safe
 from tests.web.test_outcome_pages import row
 
@@ -24,11 +23,7 @@ PAGE = "/console/outcomes?from=2026-03-23&to=2026-04-05&by=week"
 
 @pytest.fixture
 async def world(console_factory) -> ConsoleWorld:
-    world = await console_factory()
-    world.advisor = world.add_advisor()
-    assert (await world.sign_in()).status == 303
-    clock = FakeClock()
-    world.store.clock = clock
+    world, clock = await signed_in_with_fake_clock(console_factory)
     seed_funnel_requests(world.store, clock)
     return world
 

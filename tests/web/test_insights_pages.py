@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from tests.support_requests.helpers import make_draft
-from tests.web.conftest import ConsoleWorld
+from tests.web.conftest import ConsoleWorld, assert_sign_in_required
 from tests.web.test_insights_conversations import T0, RasaTracker
 from support_requests.demand import DemandLog
 from web.insights.views import new_request_link, transcript_path
@@ -32,10 +32,7 @@ def assert_safe(html: str) -> None:
 
 @pytest.mark.parametrize("path", PAGES)
 async def test_anonymous_visitors_are_sent_to_sign_in(console: ConsoleWorld, path: str) -> None:
-    response = await console.client.get(path, allow_redirects=False)
-    assert response.status == 302
-    location = urlsplit(response.headers["Location"])
-    assert location.path == "/console/sign-in" and parse_qs(location.query) == {"next": [path]}
+    await assert_sign_in_required(console, path)
 
 
 async def test_the_flagged_list_shows_conversations_and_their_requests(signed_in: ConsoleWorld) -> None:

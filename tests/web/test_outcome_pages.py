@@ -7,14 +7,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.support_requests.helpers import FakeClock, make_draft
+from tests.support_requests.helpers import make_draft
 from tests.support_requests.outcome_history import seed_history
-from tests.web.conftest import ConsoleWorld
+from tests.web.conftest import ConsoleWorld, assert_sign_in_required, signed_in_with_fake_clock
 from tests.web.test_insights_pages import assert_safe
 
 PAGES = ["/console/outcomes", "/console/outcomes/report?format=xlsx", "/console/companies", "/console/companies/1"]
@@ -23,11 +22,7 @@ PAGES = ["/console/outcomes", "/console/outcomes/report?format=xlsx", "/console/
 @pytest.fixture
 async def world(console_factory) -> ConsoleWorld:
     """Signed in as eva, with the seeded history; the clock stands at 15 July 2026."""
-    world = await console_factory(NAVIGATOR_LAB_SPACE_ENTRIES="flow-biomedicum")
-    world.advisor = world.add_advisor()
-    assert (await world.sign_in()).status == 303
-    clock = FakeClock()
-    world.store.clock = clock
+    world, clock = await signed_in_with_fake_clock(console_factory, NAVIGATOR_LAB_SPACE_ENTRIES="flow-biomedicum")
     world.history = seed_history(world.store, clock)
     return world
 
@@ -47,10 +42,7 @@ def row(html: str, key: str) -> list[str]:
 
 @pytest.mark.parametrize("path", PAGES)
 async def test_anonymous_visitors_are_sent_to_sign_in(console: ConsoleWorld, path: str) -> None:
-    response = await console.client.get(path, allow_redirects=False)
-    assert response.status == 302
-    location = urlsplit(response.headers["Location"])
-    assert location.path == "/console/sign-in" and parse_qs(location.query) == {"next": [path]}
+    await assert_sign_in_required(console, path)
 
 
 async def test_the_home_page_shows_the_goal_with_its_chart_and_table(world: ConsoleWorld) -> None:

@@ -8,9 +8,8 @@ import re
 
 import pytest
 
-from tests.support_requests.helpers import FakeClock
 from tests.support_requests.response_history import at, seed_responses
-from tests.web.conftest import ConsoleWorld
+from tests.web.conftest import ConsoleWorld, signed_in_with_fake_clock
 from tests.web.test_insights_pages import assert_safe
 from tests.web.test_outcome_pages import cell, row
 
@@ -18,11 +17,7 @@ from tests.web.test_outcome_pages import cell, row
 @pytest.fixture
 async def world(console_factory) -> ConsoleWorld:
     """Signed in as eva, with the seeded history; the test moves the clock."""
-    world = await console_factory()
-    world.advisor = world.add_advisor()
-    assert (await world.sign_in()).status == 303
-    world.clock = FakeClock()
-    world.store.clock = world.clock
+    world, world.clock = await signed_in_with_fake_clock(console_factory)
     world.references = seed_responses(world.store, world.clock)
     world.names = {reference: name for name, reference in world.references.items()}
     return world
@@ -65,11 +60,7 @@ async def test_the_home_page_lists_the_requests_waiting_too_long(world: ConsoleW
 
 
 async def test_the_threshold_comes_from_the_settings(console_factory) -> None:
-    world = await console_factory(NAVIGATOR_WAITING_WORKING_DAYS="6")
-    world.advisor = world.add_advisor()
-    assert (await world.sign_in()).status == 303
-    clock = FakeClock()
-    world.store.clock = clock
+    world, clock = await signed_in_with_fake_clock(console_factory, NAVIGATOR_WAITING_WORKING_DAYS="6")
     references = seed_responses(world.store, clock)
     clock.now = at(2026, 4, 14, 12, 0)
     html = await (await world.client.get("/console/")).text()
