@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from rasa_sdk import Action
 
+from actions.conversation_language import LanguageDetector, shared_detector
 from actions.demand import NeedRecorder
 from actions.details import ActionShowContact, ActionShowDetails
 from actions.handoff import ActionFlagForAdvisor, HandoffNotifier
+from actions.language import ActionChooseLanguage
 from actions.search import (ActionNoneFit, ActionRestrictSite, ActionSearchCatalogue, ActionShowFunding,
                             ActionShowMore, SearchPolicy)
 from actions.status import ActionCheckRequestStatus, StatusCheckCounts, ValidateStatusCheckForm
@@ -22,7 +24,8 @@ from support_requests.store import RequestStore
 def build_actions(engine: SearchEngine, store: RequestStore, *, advisors_email: str, privacy_notice_version: str,
                   policy: SearchPolicy = SearchPolicy(), demand: NeedRecorder | None = None,
                   handoff_notifier: HandoffNotifier | None = None, status_guard: StatusCheckGuard | None = None,
-                  status_counts: StatusCheckCounts | None = None) -> list[Action]:
+                  status_counts: StatusCheckCounts | None = None,
+                  language_detector: LanguageDetector | None = None) -> list[Action]:
     """One instance of every custom action, sharing the engine and the store.
 
     ``demand``, when given, notes unmet needs (weak matches, "none of these fit") for the console;
@@ -32,6 +35,7 @@ def build_actions(engine: SearchEngine, store: RequestStore, *, advisors_email: 
     """
     status_guard = status_guard or StatusCheckGuard(store.engine, clock=store.clock)
     return [
+        ActionChooseLanguage(language_detector or shared_detector()),
         ActionSearchCatalogue(engine, policy, demand),
         ActionShowMore(engine, policy),
         ActionNoneFit(engine, policy, demand),

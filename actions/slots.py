@@ -12,6 +12,7 @@ LAST_HITS = HITS_SLOT
 SHOWN_IDS = "shown_ids"
 SELECTED_ENTRY = "selected_entry"
 HANDOFF_REQUESTED = HANDOFF_SLOT
+LANGUAGE = "language"
 
 COMPANY_NAME = "company_name"
 CONTACT_PERSON = "contact_person"

@@ -161,7 +161,11 @@ class TeamsInput(InputChannel):
                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         collector = CollectingOutputChannel()
         # No client address: Teams' requests come from Microsoft's servers (the input guard limits the sender).
-        metadata = with_origin(None, MessageOrigin(channel_built=True)) if wanted.kind == "greeting" else None
+        # Teams' locale is the user's client language: the conversation's language until the user writes one.
+        locale = activity.get("locale")
+        metadata = {"language": locale} if isinstance(locale, str) and locale else None
+        if wanted.kind == "greeting":
+            metadata = with_origin(metadata, MessageOrigin(channel_built=True))
         await on_new_message(UserMessage(wanted.text, collector, wanted.sender_id, input_channel=self.name(),
                                          metadata=metadata))
         messages = await self._with_contacts(collector.messages)
