@@ -179,3 +179,37 @@ async def test_a_missing_bundle_is_a_404_with_a_clear_log(console_factory, tmp_p
 async def test_other_static_files_are_still_served(console: ConsoleWorld) -> None:
     response = await console.client.get("/static/widget/site.css")
     assert response.status == 200
+
+
+# --- the website in two languages ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("path", "lang", "other_path", "other_lang"), [("/", "en", "/sv", "sv"),
+                                                                       ("/sv", "sv", "/", "en")])
+async def test_the_website_exists_in_english_and_swedish_with_a_switch(console: ConsoleWorld, path, lang,
+                                                                      other_path, other_lang) -> None:
+    response = await console.client.get(path)
+    assert response.status == 200 and response.headers["Content-Language"] == lang
+    assert "Content-Security-Policy" in response.headers
+    html = await response.text()
+    assert re.search(rf'<html lang="{lang}">', html)
+    assert re.search(rf'<script src="/widget.js" data-lang="{lang}"', html), "the widget is told the language"
+    switch = re.search(r'<nav class="language-switch"[^>]*>(.*?)</nav>', html, flags=re.S).group(1)
+    assert re.findall(r'href="([^"]+)" hreflang="([^"]+)"', switch) == [(other_path, other_lang)]
+    assert {(p, lang_) for lang_, p in re.findall(r'<link rel="alternate" hreflang="(\w+)" href="([^"]+)"', html)} \
+        == {("/", "en"), ("/sv", "sv")}
+    assert not re.search(r"\son[a-z]+=", html), "no inline event handlers"
+
+
+async def test_the_swedish_page_is_written_in_swedish(console: ConsoleWorld) -> None:
+    english = await (await console.client.get("/")).text()
+    swedish = await (await console.client.get("/sv")).text()
+    assert "Forskningsinfrastruktur för life science-företag" in swedish and "Fråga Navigator" in swedish
+    paragraphs = set(re.findall(r"<p[^>]*>(.*?)</p>", english, flags=re.S))
+    assert not paragraphs & set(re.findall(r"<p[^>]*>(.*?)</p>", swedish, flags=re.S)) - {
+        "Flemingsberg · Hagastaden · Solna"}, "no paragraph is left in English"
+
+
+def test_the_loader_has_its_own_texts_in_both_languages() -> None:
+    source = read_loader()
+    for placeholder in ("Describe what your company needs...", "Beskriv vad ditt företag behöver..."):
+        assert source.count(placeholder) == 1

@@ -1,10 +1,13 @@
-"""The website page ``/``, the loader ``/widget.js`` and the widget bundle ``/static/vendor/rasa-webchat.js``."""
+"""The website pages ``/`` (English) and ``/sv`` (Swedish), the loader ``/widget.js`` and the widget bundle
+``/static/vendor/rasa-webchat.js``."""
 
 from __future__ import annotations
 
 import logging
 
 import aiohttp_jinja2
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from web.services import SETTINGS_KEY
@@ -23,24 +26,45 @@ BUNDLE_CACHE_CONTROL = "public, max-age=86400"
 """The bundle's URL carries its version, so a day's caching never serves a stale widget for long."""
 
 
+@dataclass(frozen=True)
+class SitePage:
+    """One language's version of the demonstration website."""
+
+    lang: str  # the page's ``lang``, also the widget's ``data-lang``
+    path: str
+    name: str  # the language's name in itself, for the switch
+    template: str
+
+
+SITE_PAGES = (SitePage("en", "/", "English", "widget/index.html"),
+              SitePage("sv", "/sv", "Svenska", "widget/index_sv.html"))
+
+
 def add_routes(app: web.Application) -> None:
-    """Register the three routes; the page's policy is computed once, here, from the settings.
+    """Register the routes; the page's policy is computed once, here, from the settings.
 
     Raises:
         PolicyError: ``NAVIGATOR_RASA_PUBLIC_URL`` cannot be used in a policy.
     """
     app[PAGE_POLICY_KEY] = website_policy(app[SETTINGS_KEY].rasa_public_url)
-    app.router.add_get("/", website, name="widget_website")
+    for page in SITE_PAGES:
+        app.router.add_get(page.path, _website(page), name=f"widget_website_{page.lang}")
     app.router.add_get("/widget.js", loader, name="widget_loader")
     # Registered before the /static/ folder, so this path is answered here.
     app.router.add_get(BUNDLE_URL_PATH, bundle, name="widget_bundle")
 
 
-async def website(request: web.Request) -> web.Response:
-    """The demonstration programme website, with the chat widget and its own Content-Security-Policy."""
-    response = aiohttp_jinja2.render_template("widget/index.html", request, {})
-    response.headers["Content-Security-Policy"] = request.app[PAGE_POLICY_KEY]
-    return response
+def _website(page: SitePage):
+    async def website(request: web.Request) -> web.Response:
+        """The demonstration programme website in one language, with the chat widget (told the page's language)
+        and its own Content-Security-Policy."""
+        response = aiohttp_jinja2.render_template(page.template, request, {
+            "lang": page.lang, "home": page.path, "languages": SITE_PAGES})
+        response.headers["Content-Security-Policy"] = request.app[PAGE_POLICY_KEY]
+        response.headers["Content-Language"] = page.lang
+        return response
+
+    return website
 
 
 async def loader(request: web.Request) -> web.Response:

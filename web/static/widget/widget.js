@@ -50,9 +50,20 @@
     }
   }
 
+  /* The widget's own words in the languages the assistant speaks; a page in another language gets English. */
+  var TEXTS = {
+    en: { placeholder: "Describe what your company needs...", connecting: "Connecting to Navigator..." },
+    sv: { placeholder: "Beskriv vad ditt företag behöver...", connecting: "Ansluter till Navigator..." }
+  };
+
+  /* data-lang, else the page's own lang, else English: the assistant answers in it until the user writes. */
   function language(data) {
-    var lang = data.language || document.documentElement.lang || "en";
+    var lang = data.lang || data.language || document.documentElement.lang || "en";
     return lang.split("-")[0].toLowerCase();
+  }
+
+  function texts(data) {
+    return TEXTS[language(data)] || TEXTS.en;
   }
 
   /* A short pause before each bot message, so that a list of results arrives readably but without waiting. */
@@ -68,7 +79,8 @@
       title: data.title || "Navigator",
       subtitle: data.subtitle || null,
       initPayload: data.initPayload || "/greet",
-      inputTextFieldHint: data.placeholder || "Describe what your company needs...",
+      inputTextFieldHint: data.placeholder || texts(data).placeholder,
+      connectingText: texts(data).connecting,
       customData: { language: language(data) },
       params: { storage: data.storage === "session" ? "session" : "local" },
       mainColor: color,
