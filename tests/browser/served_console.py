@@ -57,17 +57,19 @@ class ServedConsole:
 
 
 @contextlib.contextmanager
-def served_console(folder: Path, catalogue_dir: Path, **environment: str) -> Iterator[ServedConsole]:
+def served_console(folder: Path, catalogue_dir: Path, processor: TextProcessor,
+                   **environment: str) -> Iterator[ServedConsole]:
     """Start the service on a free port; yields a :class:`ServedConsole`, stops it and closes its stores after.
 
     Args:
         folder: the test's folder, for the request database and the tracker store.
         catalogue_dir: the catalogue's YAML files (the sample's or the project's ``knowledge/``).
+        processor: the text processor (the session's ``processor`` fixture: it takes seconds to load).
         **environment: more ``NAVIGATOR_*`` settings (``tests.web.conftest.web_settings``).
     """
     settings = web_settings(folder, **{"NAVIGATOR_COOKIE_SECURE": "true", **environment})
     catalogue = load_catalogue(catalogue_dir)
-    embedder, processor = HashingEmbedder(), TextProcessor()
+    embedder = HashingEmbedder()
     state, _ = build_index(catalogue, embedder, processor)
     runtime = Runtime(settings, catalogue, embedder, processor, SearchEngine(state, embedder, processor), None)
     services = open_services(settings, runtime=runtime, store=RequestStore.from_url(settings.database_url),

@@ -21,6 +21,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from index.text import TextProcessor
 from tests.browser.served_console import ServedConsole, served_console
 from tests.fakes import SAMPLE, write_catalogue
 from tests.support_requests.funnel_history import TOTAL, WEEKS, seed_funnel_requests, seed_tracker
@@ -36,10 +37,10 @@ MARKUP = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
 
 @pytest.fixture
-def console(tmp_path: Path) -> Iterator[ServedConsole]:
+def console(tmp_path: Path, processor: TextProcessor) -> Iterator[ServedConsole]:
     """The service on the sample catalogue, an empty request database and a fake clock, with eva's account."""
     knowledge = write_catalogue(tmp_path / "knowledge", SAMPLE)
-    with served_console(tmp_path, knowledge, NAVIGATOR_LAB_SPACE_ENTRIES="flow-biomedicum") as served:
+    with served_console(tmp_path, knowledge, processor, NAVIGATOR_LAB_SPACE_ENTRIES="flow-biomedicum") as served:
         served.accounts.add(USERNAME, "Eva Ek", PASSWORD)
         yield served
 
