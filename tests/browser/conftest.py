@@ -1,7 +1,9 @@
 """Browser tests: Debian's Chromium, headless, driven by Playwright (sync API) against the running stack.
 
 Fixtures (mark a browser test module with ``pytestmark = [pytest.mark.integration, pytest.mark.e2e,
-pytest.mark.browser]``; tests are plain functions, not ``async``):
+pytest.mark.browser]``; tests are plain functions, not ``async``). A module that tests pages on data of its own,
+on a fake clock, overrides ``service_url`` with a service it starts in this process (served_console.py) and
+needs no stack (it is then not marked ``e2e``):
 
 - ``stack`` (tests/conftest.py, session-scoped, shared with tests/e2e): yields ``(Stack, Settings)``.
   ``Stack.rasa_url`` and ``Stack.service_url`` are ``http://127.0.0.1:PORT``; ``Stack.run_dir`` holds
