@@ -381,11 +381,12 @@ class OutcomeReporter:
             forms=tuple(self._forms(supported)), sites=tuple(self._sites(supported)),
             entries=tuple(self._entries(supported)), statuses=tuple(statuses.items()),
             timeline=tuple(_timeline(granularity, period, firsts, moments)),
-            responses=responses, response_entries=tuple((self._entry_name(row.key), row) for row in responses.by_entry),
+            responses=responses, response_entries=tuple((self.entry_name(row.key), row) for row in responses.by_entry),
             satisfaction=satisfaction,
-            satisfaction_entries=tuple((self._entry_name(row.key), row) for row in satisfaction.by_entry))
+            satisfaction_entries=tuple((self.entry_name(row.key), row) for row in satisfaction.by_entry))
 
-    def _entry_name(self, entry_id: str) -> str:
+    def entry_name(self, entry_id: str) -> str:
+        """The catalogue name of a chosen entry, or what stands for it (no entry, an entry no longer there)."""
         if entry_id == NO_ENTRY:
             return "No entry chosen"
         entry = self.entry(entry_id)
