@@ -51,6 +51,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> web.A
         opened = services or await asyncio.to_thread(open_services, settings)
         app[SERVICES_KEY] = opened
         worker = outbox_worker(settings, opened.store)
+        if settings.follow_up_delay_days is not None and not settings.public_url:
+            log.warning("completed requests are not followed up: the follow-up email links to NAVIGATOR_PUBLIC_URL, "
+                        "which is empty")
         background = [asyncio.create_task(worker.run(), name="outbox"),
                       asyncio.create_task(_retention(settings, opened.store), name="retention")]
         log.info("Navigator service ready: %d catalogue entries", len(opened.engine))

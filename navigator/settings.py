@@ -126,6 +126,9 @@ class Settings:
             is lab space.
         waiting_working_days: NAVIGATOR_WAITING_WORKING_DAYS, a request still new or assigned after more than this
             many Swedish working days (0 to 60) is flagged in the queue and listed on the home page.
+        follow_up_delay_days: NAVIGATOR_FOLLOW_UP_DELAY_DAYS, days (0 to 30) after a request is completed before
+            the company's follow-up email goes out; None (``off``): no follow-ups. The email links to
+            NAVIGATOR_PUBLIC_URL, so without a public URL no follow-up is sent (docs/outcomes.md).
     """
 
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
@@ -184,6 +187,7 @@ class Settings:
     programme_start: dt.date | None = None
     lab_space_entries: frozenset[str] = DEFAULT_LAB_SPACE_ENTRIES
     waiting_working_days: int = 5
+    follow_up_delay_days: int | None = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -262,6 +266,8 @@ class Settings:
             lab_space_entries=_entry_ids(env, "NAVIGATOR_LAB_SPACE_ENTRIES", defaults.lab_space_entries),
             waiting_working_days=_int(env, "NAVIGATOR_WAITING_WORKING_DAYS", defaults.waiting_working_days,
                                       minimum=0, maximum=60),
+            follow_up_delay_days=_follow_up_delay(env, "NAVIGATOR_FOLLOW_UP_DELAY_DAYS",
+                                                  defaults.follow_up_delay_days),
         )
 
     @property
@@ -273,6 +279,11 @@ class Settings:
     def teams_enabled(self) -> bool:
         """The Teams channel is on: its app id and password are set."""
         return bool(self.teams_app_id and self.teams_app_password)
+
+    @property
+    def follow_up_enabled(self) -> bool:
+        """Completed requests are followed up: the delay is not ``off`` and the public URL is set."""
+        return self.follow_up_delay_days is not None and bool(self.public_url)
 
     @property
     def reached_definition(self) -> ReachedDefinition:
@@ -488,3 +499,17 @@ def _entry_ids(env: Mapping[str, str], name: str, default: frozenset[str]) -> fr
             raise SettingsError(f"{name} must list catalogue entry ids separated by commas (such as "
                                 f"novum-labs-flemingsberg,awl-innomedicum), got '{entry_id}'")
     return ids
+
+
+def _follow_up_delay(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    """Days from 0 to 30, or None for ``off``; a number needs NAVIGATOR_PUBLIC_URL, which the email links to."""
+    value = env.get(name, "").strip().lower()
+    if value in ("off", "none"):
+        return None
+    if not value:
+        return default
+    days = _int(env, name, 0, minimum=0, maximum=30)
+    if not env.get("NAVIGATOR_PUBLIC_URL", "").strip():
+        raise SettingsError(f"{name} is set but NAVIGATOR_PUBLIC_URL is empty: the follow-up email links to the "
+                            f"service's public address; set NAVIGATOR_PUBLIC_URL, or {name}=off")
+    return days

@@ -9,8 +9,10 @@ import datetime as dt
 
 from argon2 import PasswordHasher
 
+from navigator.session_key import session_key
 from navigator.settings import Settings
 from support_requests.accounts import AccountStore
+from support_requests.follow_up import FollowUpLinks, FollowUpPolicy, derive_link_key
 from support_requests.mailer import SmtpMailer, SmtpSettings
 from support_requests.model import Recipients
 from support_requests.status_guard import StatusCheckGuard
@@ -20,9 +22,32 @@ from support_requests.worker import OutboxWorker
 
 
 def open_request_store(settings: Settings) -> RequestStore:
-    """The store at ``settings.database_url``, migrated and ready, notifying the configured mailboxes."""
+    """The store at ``settings.database_url``, migrated and ready, notifying the configured mailboxes and following
+    up completed requests when the settings turn that on."""
     recipients = Recipients(advisors_email=settings.advisors_email, webhook_url=settings.webhook_url or None)
-    return RequestStore.from_url(settings.database_url, recipients=recipients)
+    return RequestStore.from_url(settings.database_url, recipients=recipients, follow_up=follow_up_policy(settings))
+
+
+def follow_up_links(settings: Settings) -> FollowUpLinks:
+    """Signs and checks the follow-up links, with a key derived from the session key (read, or created once).
+
+    Raises:
+        SettingsError: when the session key cannot be read or created.
+    """
+    return FollowUpLinks(derive_link_key(session_key(settings)))
+
+
+def follow_up_policy(settings: Settings) -> FollowUpPolicy | None:
+    """How completed requests are followed up (``NAVIGATOR_FOLLOW_UP_DELAY_DAYS`` after completion, linking to
+    ``NAVIGATOR_PUBLIC_URL``), or None when follow-ups are off or there is no public URL to link to.
+
+    Raises:
+        SettingsError: when the session key cannot be read or created.
+    """
+    if not settings.follow_up_enabled or settings.follow_up_delay_days is None:
+        return None
+    return FollowUpPolicy(links=follow_up_links(settings), public_url=settings.public_url,
+                          delay=dt.timedelta(days=settings.follow_up_delay_days))
 
 
 def outbox_worker(settings: Settings, store: RequestStore) -> OutboxWorker:

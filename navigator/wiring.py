@@ -13,10 +13,11 @@ from actions.status import StatusCheckCounts
 from navigator.runtime import Runtime, open_runtime
 from navigator.session_key import session_key
 from navigator.settings import Settings
-from navigator.stores import open_account_store, open_request_store, open_status_guard
+from navigator.stores import follow_up_links, open_account_store, open_request_store, open_status_guard
 from support_requests.companies import CompanyStore
 from support_requests.conversations import TrackerReader
 from support_requests.demand import DemandLog
+from support_requests.follow_up_answers import FollowUpAnswers
 from support_requests.funnel import FunnelReporter
 from support_requests.outcome_report import OutcomeReporter
 from support_requests.recorder import DemandRecorder
@@ -99,4 +100,6 @@ def open_services(settings: Settings, *, runtime: Runtime | None = None, store: 
         outcomes=OutcomeReporter(store.engine, settings.reached_definition, entry=runtime.engine.entry,
                                  clock=lambda: store.clock(), waiting_working_days=settings.waiting_working_days),
         funnel=FunnelReporter(store.engine, tracker),
+        # Links are checked even while no follow-ups are sent, so the emails already sent keep working.
+        follow_ups=FollowUpAnswers(store.engine, follow_up_links(settings), clock=lambda: store.clock()),
     )

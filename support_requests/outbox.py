@@ -68,13 +68,14 @@ class OutboxRecord:
     last_error: str | None
 
 
-def enqueue(session: Session, request_id: int, notifications: Iterable[Notification], now: dt.datetime) -> None:
-    """Add ``notifications`` for a request to the session's transaction, due at once."""
+def enqueue(session: Session, request_id: int, notifications: Iterable[Notification], now: dt.datetime, *,
+            due: dt.datetime | None = None) -> None:
+    """Add ``notifications`` for a request to the session's transaction, due at ``due`` (default: at once)."""
     for notification in notifications:
         session.add(OutboxRow(
             request_id=request_id, kind=notification.kind, recipient=notification.recipient,
             payload=json.dumps(notification.payload, ensure_ascii=False, sort_keys=True),
-            status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
+            status=PENDING, attempts=0, next_attempt_at=due or now, created_at=now,
         ))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from index.catalogue import Entry, EntryType, Site
+from support_requests.follow_up_answers import SCORES
 from support_requests.model import RequestStatus, utc_now
 from support_requests.outcomes import (
     INTAKE_CHANNEL,
@@ -42,6 +43,8 @@ from support_requests.response_times import (
     WaitingList,
     summarise,
 )
+from support_requests.satisfaction import ALL as ALL_ANSWERS
+from support_requests.satisfaction import Satisfaction, SatisfactionQueries, SatisfactionRow
 
 GOAL_MONTHS = 12
 """The home page's chart shows the last this many months."""
@@ -52,13 +55,20 @@ HOME_WAITING = 10
 UNKNOWN_SITE = "unknown"
 """The site of an entry no longer in the catalogue."""
 
-PENDING = "not yet measured"
-"""What the report says for indicators that later versions add (satisfaction)."""
-
 
 def days(hours: float | None) -> float | None:
     """Hours as days, to two decimals (None stays None)."""
     return None if hours is None else round(hours / 24, 2)
+
+
+def two_decimals(value: float | None) -> float | None:
+    """A mean or a percentage rounded to two decimals (None stays None)."""
+    return None if value is None else round(value, 2)
+
+
+def percent(share: float | None) -> float | None:
+    """A share from 0 to 1 as a percentage, to two decimals (None stays None)."""
+    return None if share is None else round(share * 100, 2)
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,8 @@ class OutcomeReport:
         responses: the response times of the companies' requests received in the period.
         response_entries: ``(entry name, times)`` of each entry chosen in those requests, by entry id, and of
             the requests without an entry last.
+        satisfaction: the companies' answers to the follow-up given in the period (:mod:`support_requests.satisfaction`).
+        satisfaction_entries: ``(entry name, answers)`` per chosen entry, most answers first.
     """
 
     period: Period
@@ -188,10 +200,12 @@ class OutcomeReport:
     timeline: tuple[TimelinePoint, ...]
     responses: ResponseTimes
     response_entries: tuple[tuple[str, ResponseRow], ...]
+    satisfaction: Satisfaction
+    satisfaction_entries: tuple[tuple[str, SatisfactionRow], ...]
 
     def tables(self) -> list[ReportTable]:
         """The report's tables, in order: about (definitions and the period), indicators, companies over time,
-        forms of support, sites, facilities and programmes, requests by status."""
+        forms of support, sites, facilities and programmes, requests by status, response times, satisfaction."""
         companies, requests = Column("Companies", "int"), Column("Requests", "int")
         unit = "Month" if self.granularity is Granularity.MONTH else "Week (Monday)"
         return [
@@ -226,6 +240,13 @@ class OutcomeReport:
                          Column("90th percentile days to hand-over", "number")),
                         tuple(_response_cells(name, row) for name, row
                               in (("All requests", self.responses.overall), *self.response_entries))),
+            ReportTable("satisfaction", "The companies' answers to \"Did this help?\" (1 not at all, 5 very much), "
+                        "given in the period, all answers and by chosen entry",
+                        (Column("Entry"), Column("Entry id"), Column("Answers", "int"),
+                         Column("Mean (1-5)", "number"), *(Column(f"Answered {score}", "int") for score in SCORES),
+                         Column("Satisfied (4-5), %", "number")),
+                        tuple(_satisfaction_cells(name, row) for name, row
+                              in (("All answers", self.satisfaction.overall), *self.satisfaction_entries))),
         ]
 
     def _about(self) -> tuple[tuple[object, ...], ...]:
@@ -250,7 +271,11 @@ class OutcomeReport:
                                 "period; requests an advisor opened in the console are not counted. Medians and "
                                 "90th percentiles of the requests that have had the action; the others are "
                                 "counted as requests only.")),
-            ("Satisfaction", f"{PENDING}: added with the companies' follow-up in a later version"),
+            ("Satisfaction", ("When a request is completed (closed after an advisor worked on it), the company gets one "
+                              "follow-up email asking \"Did this help?\" from 1 (not at all) to 5 (very much). The "
+                              "answers given in the period are counted, all of them and under every entry their "
+                              "request chose. The companies' comments are personal data and are not in this "
+                              "report.")),
         ]
         if self.definition.programme_start:
             rows.append(("Programme start", self.definition.programme_start.isoformat()))
@@ -272,7 +297,14 @@ class OutcomeReport:
              "from a company's request to the hand-over to the facility contact"),
             ("90th percentile days to hand-over", "", days(self.responses.overall.handover.p90),
              "nine in ten requests handed over were handed over within this many days"),
-            ("Satisfaction (1-5)", "", None, PENDING),
+            ("Satisfaction (1-5)", "", two_decimals(self.satisfaction.overall.mean),
+             "mean answer to \"Did this help?\" (1 not at all, 5 very much) of the follow-ups answered in the period"),
+            ("Satisfaction answers", "", self.satisfaction.overall.answers,
+             "follow-ups answered in the period"),
+            ("Satisfied (4-5), %", "", percent(self.satisfaction.overall.satisfied_share),
+             "share of the answers that were 4 or 5"),
+            ("Follow-ups sent", "", self.satisfaction.queued,
+             "follow-up emails due in the period (one per completed request of a company that consented)"),
         )
 
 
@@ -292,6 +324,7 @@ class OutcomeReporter:
                  clock: Callable[[], dt.datetime] = utc_now, waiting_working_days: int = 5):
         self.queries = OutcomeQueries(engine, definition)
         self.responses = ResponseQueries(engine)
+        self.satisfaction = SatisfactionQueries(engine)
         self.waiting_working_days = waiting_working_days
         self.definition = definition
         self.entry = entry
@@ -339,6 +372,7 @@ class OutcomeReporter:
         supported = self.queries.supported_requests(start, end)
         statuses = self.queries.requests_by_status(start, end)
         responses = summarise(self.responses.request_times(start, end))
+        satisfaction = self.satisfaction.summary(start, end)
         reached = {company for company, _ in moments}
         return OutcomeReport(
             period=period, granularity=granularity, generated_at=self.clock(), definition=self.definition,
@@ -347,9 +381,12 @@ class OutcomeReporter:
             forms=tuple(self._forms(supported)), sites=tuple(self._sites(supported)),
             entries=tuple(self._entries(supported)), statuses=tuple(statuses.items()),
             timeline=tuple(_timeline(granularity, period, firsts, moments)),
-            responses=responses, response_entries=tuple((self._entry_name(row.key), row) for row in responses.by_entry))
+            responses=responses, response_entries=tuple((self.entry_name(row.key), row) for row in responses.by_entry),
+            satisfaction=satisfaction,
+            satisfaction_entries=tuple((self.entry_name(row.key), row) for row in satisfaction.by_entry))
 
-    def _entry_name(self, entry_id: str) -> str:
+    def entry_name(self, entry_id: str) -> str:
+        """The catalogue name of a chosen entry, or what stands for it (no entry, an entry no longer there)."""
         if entry_id == NO_ENTRY:
             return "No entry chosen"
         entry = self.entry(entry_id)
@@ -419,6 +456,11 @@ def _response_cells(name: str, row: ResponseRow) -> tuple[object, ...]:
     first, handed = row.first_action, row.handover
     return (name, None if row.key in ("all", NO_ENTRY) else row.key, first.requests, first.measured,
             days(first.median), days(first.p90), handed.measured, days(handed.median), days(handed.p90))
+
+
+def _satisfaction_cells(name: str, row: SatisfactionRow) -> tuple[object, ...]:
+    return (name, None if row.key in (ALL_ANSWERS, NO_ENTRY) else row.key, row.answers, two_decimals(row.mean),
+            *row.counts, percent(row.satisfied_share))
 
 
 def _breakdown(keyed: list[tuple[SupportedRequest, str]], labels: list[tuple[str, str]]) -> list[Breakdown]:

@@ -22,6 +22,7 @@ from support_requests.companies import link_company
 from support_requests.database import open_engine, session_factory, translate_database_errors
 from support_requests.erasure import erase_rows
 from support_requests.errors import RequestNotFoundError, RequestValidationError
+from support_requests.follow_up import FollowUpPolicy, is_completion, queue_follow_up
 from support_requests.migrations import upgrade_database
 from support_requests.model import ErasureReport, Recipients, RequestDraft, RequestStatus, SupportRequest, utc_now
 from support_requests.notifications import creation_notifications
@@ -54,19 +55,23 @@ class RequestStore:
             (:meth:`from_url` does both).
         recipients: where creation notifications go besides the routed contact.
         clock: returns the current UTC time (tests pass a fake clock).
+        follow_up: how completed requests are followed up (:mod:`support_requests.follow_up`); None: they are
+            not.
     """
 
     def __init__(self, engine: Engine, *, recipients: Recipients | None = None,
-                 clock: Callable[[], dt.datetime] = utc_now):
+                 clock: Callable[[], dt.datetime] = utc_now, follow_up: FollowUpPolicy | None = None):
         self.engine = engine
         self.recipients = _checked_recipients(recipients or Recipients())
         self.clock = clock
+        self.follow_up = follow_up
         self.outbox = Outbox(engine)
         self._sessions = session_factory(engine)
 
     @classmethod
     def from_url(cls, url: str | URL, *, recipients: Recipients | None = None,
-                 clock: Callable[[], dt.datetime] = utc_now) -> RequestStore:
+                 clock: Callable[[], dt.datetime] = utc_now,
+                 follow_up: FollowUpPolicy | None = None) -> RequestStore:
         """Open the database at ``url``, apply pending migrations, and return a store ready for use.
 
         Raises:
@@ -74,7 +79,7 @@ class RequestStore:
         """
         engine = open_engine(url)
         upgrade_database(engine)
-        return cls(engine, recipients=recipients, clock=clock)
+        return cls(engine, recipients=recipients, clock=clock, follow_up=follow_up)
 
     def close(self) -> None:
         """Close the database connections."""
@@ -210,6 +215,10 @@ class RequestStore:
                    note: str | None = None) -> SupportRequest:
         """Move a request to ``status`` if the workflow allows it, with an optional note, in one transaction.
 
+        Completing a request (closed after in progress or connected) also queues its one follow-up email, in
+        the same transaction, when the store has a follow-up policy and the company's consent is still held
+        (:mod:`support_requests.follow_up`).
+
         Returns:
             The updated request.
 
@@ -229,8 +238,11 @@ class RequestStore:
             change_status(row, wanted, actor, now)
             if text:
                 add_note(row, actor, text, now)
+            followed_up = (self.follow_up is not None and is_completion(previous, wanted)
+                           and queue_follow_up(session, row, self.follow_up, now))
             updated = to_model(row)
-        log.info("support request %s: status %s -> %s", updated.reference, previous.value, wanted.value)
+        log.info("support request %s: status %s -> %s%s", updated.reference, previous.value, wanted.value,
+                 " (follow-up email queued)" if followed_up else "")
         return updated
 
     def assign(self, reference: str, advisor: str, actor: str) -> SupportRequest:

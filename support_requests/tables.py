@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     Enum,
@@ -204,6 +205,29 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class FollowUpRow(Base):
+    """The follow-up of a completed request (:mod:`support_requests.follow_up`): at most one per request, whose
+    email asks the company "Did this help?" behind a signed, single-use link.
+
+    ``public_id`` is the random id the link carries; the link's signature and ``expires_at`` decide whether it
+    still works. ``score`` (1 to 5), ``comment`` and ``answered_at`` are set once, by the company's answer.
+    ``comment`` is personal data: erasing the request's personal data blanks it and keeps the score.
+    """
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="score_range"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"), unique=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # when the request was completed
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # when the email goes out
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
 
 
 class AdvisorRow(Base):

@@ -17,6 +17,7 @@ from index.engine import SearchEngine
 from support_requests.accounts import AccountStore
 from support_requests.companies import CompanyStore
 from support_requests.conversations import TrackerReader
+from support_requests.follow_up_answers import FollowUpAnswers
 from support_requests.funnel import FunnelReporter
 from support_requests.outcome_report import OutcomeReporter
 from support_requests.store import RequestStore
@@ -63,6 +64,7 @@ class Services:
         companies: the companies the requests are linked to.
         outcomes: companies reached against the target, and the funder's report.
         funnel: where companies drop off, from a conversation to a completed request.
+        follow_ups: the companies' answers to the follow-up of a completed request, through their links.
     """
 
     engine: SearchEngine
@@ -76,6 +78,7 @@ class Services:
     companies: CompanyStore
     outcomes: OutcomeReporter
     funnel: FunnelReporter
+    follow_ups: FollowUpAnswers
 
     def close(self) -> None:
         """Close the database connections of the tracker reader and the request store."""

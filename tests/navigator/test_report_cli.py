@@ -15,12 +15,15 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from navigator import cli
+from support_requests.follow_up import FollowUpLinks, FollowUpPolicy, derive_link_key
+from support_requests.response_times import NO_ENTRY
 from support_requests.store import RequestStore
 from tests.support_requests.helpers import FakeClock
 from tests.support_requests.outcome_history import seed_history
+from tests.support_requests.satisfaction_history import XSS_COMMENT, answers_in_sql, seed_answers
 
 SHEETS = ["about", "indicators", "over_time", "forms_of_support", "sites", "facilities", "requests_by_status",
-          "response_times"]
+          "response_times", "satisfaction"]
 
 
 @pytest.fixture
@@ -103,7 +106,7 @@ def test_the_xlsx_holds_the_figures_of_the_database(seeded_db: str, tmp_path: Pa
     assert indicators["Median days to first response"] == round(statistics.median(hours) / 24, 2) == 0.92
     assert indicators["90th percentile days to first response"] == round(
         statistics.quantiles(hours, n=10, method="inclusive")[8] / 24, 2) == 1.6
-    assert indicators["Satisfaction (1-5)"] is None
+    assert indicators["Satisfaction (1-5)"] is None and indicators["Satisfaction answers"] == 0
     assert workbook["indicators"]["C7"].number_format == "0.00"  # days, where the counts above are whole
     responses = sheet_rows(workbook, "response_times")
     assert responses[1][:4] == ("All requests", None, 5, 5)
@@ -162,3 +165,56 @@ def test_a_period_that_cannot_be_used_is_one_line(seeded_db: str, tmp_path: Path
     out, err = capsys.readouterr()
     assert message in err and err.count("\n") == 1 and out == ""
     assert not list(tmp_path.glob("outcomes-*"))
+
+
+@pytest.fixture
+def answered_db(seeded_db: str) -> str:
+    """The seeded history plus the follow-up answers of tests/support_requests/satisfaction_history.py."""
+    clock = FakeClock()
+    policy = FollowUpPolicy(links=FollowUpLinks(derive_link_key(b"report-tests")), public_url="https://n.example.org")
+    with RequestStore.from_url(seeded_db, clock=clock, follow_up=policy) as store:
+        seed_answers(store, clock)
+    return seeded_db
+
+
+def test_satisfaction_in_the_workbook_and_the_csv_files_matches_the_database(answered_db: str, tmp_path: Path,
+                                                                             capsys) -> None:
+    assert cli.main(["report", "--from", "2026-01-01", "--to", "2026-12-31", "--output", "r.xlsx"]) == 0
+    assert cli.main(["report", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "csv",
+                     "--output", "r.zip"]) == 0
+    workbook = load_workbook(tmp_path / "r.xlsx")
+    with zipfile.ZipFile(tmp_path / "r.zip") as archive:
+        csv_sheets = {name: list(csv.reader(io.StringIO(archive.read(f"{name}.csv").decode("utf-8"))))
+                      for name in ("indicators", "satisfaction")}
+    stockholm_2026 = (dt.datetime(2025, 12, 31, 23, tzinfo=dt.timezone.utc),
+                      dt.datetime(2026, 12, 31, 23, tzinfo=dt.timezone.utc))
+    engine = RequestStore.from_url(answered_db).engine
+    try:
+        expected = answers_in_sql(engine, *stockholm_2026)
+    finally:
+        engine.dispose()
+    overall = expected["all"]
+    answers = sum(overall)
+    mean = round(sum(score * n for score, n in zip(range(1, 6), overall)) / answers, 2)
+    satisfied = round((overall[3] + overall[4]) * 100 / answers, 2)
+
+    indicators = {row[0]: row[2] for row in sheet_rows(workbook, "indicators")[1:]}
+    assert (indicators["Satisfaction answers"], indicators["Satisfaction (1-5)"], indicators["Satisfied (4-5), %"]) \
+        == (answers, mean, satisfied) == (5, 3.0, 40.0)
+    assert indicators["Follow-ups sent"] == 5
+    csv_indicators = {row[0]: row[2] for row in csv_sheets["indicators"][1:]}
+    assert (csv_indicators["Satisfaction answers"], csv_indicators["Satisfaction (1-5)"]) == ("5", "3.0")
+
+    sheet = sheet_rows(workbook, "satisfaction")
+    assert sheet[0] == ("Entry", "Entry id", "Answers", "Mean (1-5)", "Answered 1", "Answered 2", "Answered 3",
+                        "Answered 4", "Answered 5", "Satisfied (4-5), %")
+    assert sheet[1] == ("All answers", None, 5, 3.0, 1, 1, 1, 1, 1, 40.0)
+    by_key = {row[1] or NO_ENTRY: row[4:9] for row in sheet[2:]}
+    assert by_key == {key: counts for key, counts in expected.items() if key != "all"}
+    assert {row[0] for row in sheet[2:]} == {"Vecura", "Almi innovation loans", "Biomedicum flow cytometry",
+                                          "No entry chosen"}
+    assert [row[4:9] for row in csv_sheets["satisfaction"][1:]] == [
+        [str(n) for n in row[4:9]] for row in sheet[1:]]
+    # The companies' comments are personal data: no sheet and no CSV file holds them.
+    texts = [str(cell) for name in workbook.sheetnames for row in sheet_rows(workbook, name) for cell in row]
+    assert not any(part in text for text in texts for part in (XSS_COMMENT, "Nobody called"))

@@ -132,3 +132,39 @@ def test_the_fusion_follows_the_embedding_model() -> None:
     e5 = Settings.from_env({"NAVIGATOR_EMBEDDING_MODEL": "multilingual-e5-small-q4"})
     assert e5.engine_settings.dense_share == 0.95
     assert Settings.from_env({"NAVIGATOR_MAX_QUERY_CHARS": "100"}).engine_settings.max_query_chars == 100
+
+
+def test_follow_ups_need_a_public_url_and_go_out_after_the_delay(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from cryptography.fernet import Fernet
+
+    from navigator.stores import follow_up_links, follow_up_policy, open_request_store
+
+    secret = Fernet.generate_key().decode()
+    assert Settings.from_env({}).follow_up_delay_days == 0
+    assert follow_up_policy(Settings.from_env({})) is None  # no public URL to link to: off
+    assert follow_up_policy(Settings.from_env({"NAVIGATOR_PUBLIC_URL": "https://n.example.org",
+                                               "NAVIGATOR_FOLLOW_UP_DELAY_DAYS": "off"})) is None
+    settings = Settings.from_env({"NAVIGATOR_PUBLIC_URL": "https://n.example.org/", "NAVIGATOR_SESSION_SECRET": secret,
+                                  "NAVIGATOR_FOLLOW_UP_DELAY_DAYS": "3",
+                                  "NAVIGATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"})
+    policy = follow_up_policy(settings)
+    assert policy is not None and policy.delay == dt.timedelta(days=3)
+    assert policy.link("t") == "https://n.example.org/follow-up/t"
+    assert policy.links == follow_up_links(settings)  # the web checks links with the key that signed them
+    assert policy.links.key not in (secret.encode(), b"")  # derived, never the session key itself
+    with open_request_store(settings) as store:
+        assert store.follow_up == policy
+
+
+@pytest.mark.parametrize(("environment", "message"), [
+    ({"NAVIGATOR_FOLLOW_UP_DELAY_DAYS": "31", "NAVIGATOR_PUBLIC_URL": "https://n.example.org"}, "at most 30"),
+    ({"NAVIGATOR_FOLLOW_UP_DELAY_DAYS": "-1", "NAVIGATOR_PUBLIC_URL": "https://n.example.org"}, "at least 0"),
+    ({"NAVIGATOR_FOLLOW_UP_DELAY_DAYS": "soon", "NAVIGATOR_PUBLIC_URL": "https://n.example.org"}, "whole number"),
+    ({"NAVIGATOR_FOLLOW_UP_DELAY_DAYS": "2"}, "NAVIGATOR_PUBLIC_URL is empty"),
+])
+def test_a_follow_up_delay_that_cannot_be_used_names_the_variable(environment: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match="NAVIGATOR_FOLLOW_UP_DELAY_DAYS") as refused:
+        Settings.from_env(environment)
+    assert message in str(refused.value)

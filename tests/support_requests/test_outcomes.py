@@ -154,7 +154,7 @@ def test_erasure_keeps_the_counts(reporter, store: RequestStore, seeded) -> None
 def test_the_report_tables(reporter) -> None:
     tables = {table.name: table for table in reporter().report(YEAR_2026).tables()}
     assert list(tables) == ["about", "indicators", "over_time", "forms_of_support", "sites", "facilities",
-                            "requests_by_status", "response_times"]
+                            "requests_by_status", "response_times", "satisfaction"]
     indicators = {row[0]: row[2] for row in tables["indicators"].rows}
     assert indicators["Companies reached"] == 4 and indicators["Target"] == 200
     # Received in 2026 from companies (r3 is an intake, r1 was received in 2025 in Stockholm): first advisor
@@ -163,7 +163,8 @@ def test_the_report_tables(reporter) -> None:
     assert indicators["Median days to first response"] == 0.92  # 22 h
     assert indicators["90th percentile days to first response"] == 1.6  # 24 h + 0.6 x 24 h
     assert indicators["Median days to hand-over"] == indicators["90th percentile days to hand-over"] == 4.35
-    assert indicators["Satisfaction (1-5)"] is None  # a later version measures it
+    assert indicators["Satisfaction (1-5)"] is None  # no follow-up answered (tests/support_requests/test_satisfaction.py)
+    assert indicators["Satisfaction answers"] == 0
     responses = {row[0]: row[1:] for row in tables["response_times"].rows}
     assert responses["All requests"] == (None, 5, 5, 0.92, 1.6, 1, 4.35, 4.35)
     assert responses["No entry chosen"] == (None, 1, 1, 0.92, 0.92, 1, 4.35, 4.35)  # r6

@@ -148,7 +148,8 @@ async def _render_queue(request: web.Request, filters: QueueFilters, found: list
 
 @require_advisor
 async def request_page(request: web.Request) -> web.Response:
-    """Everything about one request: details, chosen entries, notifications, notes, history, and the forms."""
+    """Everything about one request: details, chosen entries, notifications, the company's follow-up answer,
+    notes, history, and the forms."""
     return await _show_request(request)
 
 
@@ -213,6 +214,8 @@ async def _show_request(request: web.Request, *, error: SupportRequestError | No
     try:
         item = await asyncio.to_thread(store.get, reference)
         notifications = await asyncio.to_thread(store.outbox.records, item.reference)
+        follow_up = await asyncio.to_thread(request.app[SERVICES_KEY].outcomes.satisfaction.for_request,
+                                            item.reference)
     except RequestNotFoundError as missing:
         context = await page_context(request, reference=missing.reference)
         return aiohttp_jinja2.render_template("console/request_missing.html", request, context, status=404)
@@ -223,7 +226,7 @@ async def _show_request(request: web.Request, *, error: SupportRequestError | No
         request, item=item, entries=[(entry_id, engine.entry(entry_id)) for entry_id in item.entry_ids],
         routed=engine.entry(item.routed_contact), allowed=[status.value for status in allowed_next(item.status)],
         advisors=[advisor for advisor in advisors if advisor.active], names=display_names(advisors),
-        notifications=notifications, error=str(error) if error else None,
+        notifications=notifications, follow_up=follow_up, error=str(error) if error else None,
         values={"status_note": "", "note_text": "", **(values or {})})
     return aiohttp_jinja2.render_template("console/request.html", request, context, status=_status_of(error))
 

@@ -1,4 +1,5 @@
-"""The programme manager's pages: companies reached against the target (``/console/outcomes``), the funder's
+"""The programme manager's pages: companies reached against the target and their satisfaction
+(``/console/outcomes``; the comments the companies wrote are shown here, to signed-in advisors only), the funder's
 report as a download (``/console/outcomes/report``), and the companies with their manual merge
 (``/console/companies``, ``/console/companies/{id}``).
 
@@ -41,6 +42,9 @@ from web.services import SERVICES_KEY
 log = logging.getLogger(__name__)
 
 COMPANIES_PER_PAGE = 50
+
+COMMENTS_SHOWN = 200
+"""The Outcomes page shows at most this many of the period's follow-up comments, newest first."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,8 @@ async def home_waiting(request: web.Request) -> WaitingList | None:
 @require_advisor
 async def outcomes_page(request: web.Request) -> web.Response:
     """Companies reached in a period, over time, where companies drop off (the funnel per week), by form of
-    support, site and entry, the response times, with the report's downloads."""
+    support, site and entry, the response times, the companies' satisfaction with their comments, with the
+    report's downloads."""
     outcomes = request.app[SERVICES_KEY].outcomes
     today = local_day(outcomes.clock())
     try:
@@ -121,14 +126,21 @@ async def outcomes_page(request: web.Request) -> web.Response:
     try:
         report = await asyncio.to_thread(outcomes.report, query.period, query.granularity)
         funnel = await asyncio.to_thread(request.app[SERVICES_KEY].funnel.funnel, query.period)
+        comments = await asyncio.to_thread(outcomes.satisfaction.comments, query.period.start, query.period.end,
+                                           COMMENTS_SHOWN)
     except StoreUnavailableError as error:
         return await error_page(request, 503, "The request database cannot be reached", str(error))
     chart = goal_chart(report.timeline, report.definition.target, query.granularity)
     response_entries = [("all", "All requests", report.responses.overall)] + [
         (row.key, name, row) for name, row in report.response_entries]
     response_advisors = [(row.key, row.key, row) for row in report.responses.by_advisor]
+    satisfaction_rows = [("all", "All answers", report.satisfaction.overall)] + [
+        (row.key, name, row) for name, row in report.satisfaction_entries]
+    entry_names = {entry_id: outcomes.entry_name(entry_id) for comment in comments for entry_id in comment.entry_ids}
     context = await page_context(request, report=report, chart=chart, error=None, query=query,
                                  response_entries=response_entries, response_advisors=response_advisors,
+                                 satisfaction_rows=satisfaction_rows, comments=comments, comments_shown=COMMENTS_SHOWN,
+                                 entry_names=entry_names,
                                  funnel=funnel, funnel_chart=funnel_chart(funnel.total), funnel_steps=STEPS,
                                  first=query.period.first.isoformat(), last=query.period.last.isoformat(),
                                  by=query.granularity.value, formats=FORMATS,
