@@ -17,12 +17,12 @@ from functools import cache
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from playwright.sync_api import Locator, Page, expect
 
 from index.catalogue import Entry, load_catalogue
 from navigator.launcher import Stack
 from navigator.settings import PROJECT_ROOT, Settings
+from tests.domain_responses import english, load_domain
 from web.widget.policy import socket_sources
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.browser]
@@ -44,8 +44,7 @@ def catalogue_entry(entry_id: str) -> Entry:
 
 @cache
 def button_title(response: str, index: int) -> str:
-    domain = yaml.safe_load((PROJECT_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
-    return domain["responses"][response][0]["buttons"][index]["title"]
+    return english(load_domain()["responses"][response])["buttons"][index]["title"]
 
 
 class ChatWidget:

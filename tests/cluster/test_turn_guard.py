@@ -8,9 +8,9 @@ import json
 import subprocess
 
 import pytest
-import yaml
 
 from navigator.settings import PROJECT_ROOT
+from tests.domain_responses import english_texts
 
 pytestmark = pytest.mark.integration
 
@@ -74,8 +74,7 @@ def test_store_failures_become_the_apology_and_other_errors_pass() -> None:
                           cwd=PROJECT_ROOT / "bot", timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
-    domain = yaml.safe_load((PROJECT_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
-    apology = domain["responses"]["utter_service_unavailable"][0]["text"].format(advisors_email="advisors@example.org")
+    apology = english_texts()["utter_service_unavailable"].format(advisors_email="advisors@example.org")
     assert results["none"] == ["answered"]
     assert results["lock"] == [apology]
     assert results["tracker"] == [apology]  # not a new conversation in memory

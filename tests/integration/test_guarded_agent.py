@@ -17,9 +17,9 @@ import json
 import subprocess
 
 import pytest
-import yaml
 
 from navigator.settings import PROJECT_ROOT
+from tests.domain_responses import english_texts
 
 pytestmark = pytest.mark.integration
 
@@ -174,8 +174,7 @@ def results() -> dict:
 
 @pytest.fixture(scope="module")
 def responses() -> dict[str, str]:
-    domain = yaml.safe_load((PROJECT_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
-    return {name: variants[0]["text"] for name, variants in domain["responses"].items() if "text" in variants[0]}
+    return english_texts()
 
 
 def test_at_the_size_limit_the_message_is_read_and_above_it_refused_with_the_limit(results: dict,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from navigator.settings import PROJECT_ROOT
+from tests.domain_responses import english_texts
 from tests.e2e.conftest import ResponseNames
 from tests.load import scenario
 from tests.load.run import (
@@ -28,10 +29,7 @@ NAMES = ResponseNames(PROJECT_ROOT / "bot" / "domain.yml")
 
 @pytest.fixture(scope="module")
 def domain_texts() -> dict[str, str]:
-    import yaml
-
-    domain = yaml.safe_load((PROJECT_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
-    return {name: variants[0]["text"] for name, variants in domain["responses"].items() if "text" in variants[0]}
+    return english_texts()
 
 
 def test_a_conversation_has_every_kind_of_turn_and_fourteen_turns() -> None:

@@ -24,6 +24,7 @@ from actions.presenting import hit_variables, hits_payload
 from navigator.runtime import open_runtime
 from navigator.settings import PROJECT_ROOT, Settings
 from tests.channels.slack import payloads  # noqa: F401  (puts bot/ on sys.path)
+from tests.domain_responses import english
 from web.api.serialise import entry_json
 
 NEED = "We need GMP manufacturing of a viral vector for a phase 1 trial"
@@ -33,7 +34,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _response(domain: dict[str, Any], response: str, **variables: str) -> dict[str, Any]:
-    template = domain["responses"][response][0]
+    template = english(domain["responses"][response])
     message: dict[str, Any] = {"text": template["text"].format(**variables)}
     if template.get("buttons"):
         message["buttons"] = [{"title": b["title"], "payload": b["payload"].format(**variables)}
