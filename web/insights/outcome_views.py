@@ -119,8 +119,11 @@ async def outcomes_page(request: web.Request) -> web.Response:
                                      by="month")
         return aiohttp_jinja2.render_template("insights/outcomes.html", request, context, status=400)
     try:
-        report = await asyncio.to_thread(outcomes.report, query.period, query.granularity)
-        funnel = await asyncio.to_thread(request.app[SERVICES_KEY].funnel.funnel, query.period)
+        # The funnel reads the tracker store (a scan of its events) while the report reads the request database:
+        # side by side, in two worker threads, the page waits for the longer of the two rather than their sum.
+        report, funnel = await asyncio.gather(
+            asyncio.to_thread(outcomes.report, query.period, query.granularity),
+            asyncio.to_thread(request.app[SERVICES_KEY].funnel.funnel, query.period))
     except StoreUnavailableError as error:
         return await error_page(request, 503, "The request database cannot be reached", str(error))
     chart = goal_chart(report.timeline, report.definition.target, query.granularity)
