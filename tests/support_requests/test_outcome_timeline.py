@@ -89,7 +89,8 @@ def test_the_known_history(store: RequestStore, clock: FakeClock, sample_dir, de
     entries = {entry.id: entry for entry in load_catalogue(sample_dir).entries}
     reporter = OutcomeReporter(store.engine, definition, entry=entries.get, clock=clock)
     for first, last in [("2026-01-01", "2026-12-31"), ("2025-12-31", "2026-01-01"), ("2026-03-23", "2026-04-05"),
-                        ("2026-03-25", "2026-04-02"), ("2026-10-20", "2026-11-03"), ("2020-01-01", "2030-12-31")]:
+                        ("2026-03-25", "2026-04-02"), ("2026-10-20", "2026-11-03"), ("2020-01-01", "2030-12-31"),
+                        ("2026-03-30", "2026-03-30")]:
         for granularity in Granularity:
             assert_same(reporter, Period.parse(first, last), granularity)
     assert_same_goal(reporter)
