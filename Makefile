@@ -122,6 +122,7 @@ bench: setup index model test-servers haproxy
 	$(NAVIGATOR) bench-chat
 	$(NAVIGATOR) bench-requests
 	$(NAVIGATOR) bench-api
+	$(VENV)/bin/python -m tests.web.bench_outcomes --postgres
 	$(VENV)/bin/python -m tests.channels.slack.bench_webhook
 	$(VENV)/bin/python -m tests.channels.teams.bench_webhook
 	$(VENV)/bin/python -m tests.load.run

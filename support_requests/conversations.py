@@ -271,8 +271,11 @@ class TrackerReader:
                                  else_=0))
         viewed = func.max(case((EVENTS.c.action_name.in_(VIEW_ACTIONS) & (EVENTS.c.type_name == "action"), 1),
                                else_=0))
+        # Only the company's messages and the actions bear on the steps: the other events (the assistant's
+        # answers, slots, session starts: about half of them) are left out before grouping.
         query = (select(EVENTS.c.sender_id, started.label("started"), searched.label("searched"),
                         viewed.label("viewed"))
+                 .where(EVENTS.c.type_name.in_(("user", "action")))
                  .group_by(EVENTS.c.sender_id)
                  .having(started >= start.timestamp(), started < end.timestamp())
                  .order_by(EVENTS.c.sender_id))

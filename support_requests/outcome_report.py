@@ -14,7 +14,6 @@ rules allow. The definitions: ``docs/outcomes.md``.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +31,7 @@ from support_requests.outcomes import (
     ReachedDefinition,
     SupportedRequest,
     SupportForm,
+    TimelineCounts,
     day_start,
     local_day,
 )
@@ -342,11 +342,10 @@ class OutcomeReporter:
         first_month = Granularity.MONTH.start_of(today)
         for _ in range(GOAL_MONTHS - 1):
             first_month = Granularity.MONTH.start_of(first_month - dt.timedelta(days=1))
-        firsts = [at for _, at in self.queries.first_reached(end=now)]
         period = Period(first_month, today)
-        timeline = _timeline(Granularity.MONTH, period, firsts, self.queries.moments(period.start, now))
-        return Goal(reached=len(firsts), target=self.definition.target, as_of=now, timeline=tuple(timeline),
-                    definition=self.definition)
+        timeline, counts = self._timeline(Granularity.MONTH, period, now)
+        return Goal(reached=counts.before + sum(counts.new), target=self.definition.target, as_of=now,
+                    timeline=tuple(timeline), definition=self.definition)
 
     def waiting(self, limit: int = HOME_WAITING) -> WaitingList:
         """The requests waiting more than :attr:`waiting_working_days` working days now: how many, and the
@@ -367,23 +366,34 @@ class OutcomeReporter:
             StoreUnavailableError: when the database cannot be used.
         """
         start, end = period.start, period.end
-        firsts = [at for _, at in self.queries.first_reached(end=end)]
-        moments = self.queries.moments(start, end)
+        timeline, counts = self._timeline(granularity, period, end)
         supported = self.queries.supported_requests(start, end)
         statuses = self.queries.requests_by_status(start, end)
         responses = summarise(self.responses.request_times(start, end))
         satisfaction = self.satisfaction.summary(start, end)
-        reached = {company for company, _ in moments}
         return OutcomeReport(
             period=period, granularity=granularity, generated_at=self.clock(), definition=self.definition,
-            reached=len(reached), new=sum(1 for at in firsts if at >= start),
-            reached_to_date=len(firsts), requests_received=sum(statuses.values()),
+            reached=counts.reached_in_period, new=sum(counts.new),
+            reached_to_date=counts.before + sum(counts.new), requests_received=sum(statuses.values()),
             forms=tuple(self._forms(supported)), sites=tuple(self._sites(supported)),
             entries=tuple(self._entries(supported)), statuses=tuple(statuses.items()),
-            timeline=tuple(_timeline(granularity, period, firsts, moments)),
+            timeline=tuple(timeline),
             responses=responses, response_entries=tuple((self.entry_name(row.key), row) for row in responses.by_entry),
             satisfaction=satisfaction,
             satisfaction_entries=tuple((self.entry_name(row.key), row) for row in satisfaction.by_entry))
+
+    def _timeline(self, granularity: Granularity, period: Period,
+                  end: dt.datetime) -> tuple[list[TimelinePoint], TimelineCounts]:
+        """The period's months or weeks, counted in SQL: companies with support in each (moments before ``end``),
+        first reached in each, and reached from the start to each one's end (or ``end``, for the last)."""
+        starts = granularity.starts(period.first, period.last)
+        counts = self.queries.timeline_counts([day_start(start) for start in starts], period.start, end)
+        points, cumulative = [], counts.before
+        for index, start in enumerate(starts):
+            cumulative += counts.new[index]
+            points.append(TimelinePoint(start=start, reached=counts.reached[index], new=counts.new[index],
+                                        cumulative=cumulative))
+        return points, counts
 
     def entry_name(self, entry_id: str) -> str:
         """The catalogue name of a chosen entry, or what stands for it (no entry, an entry no longer there)."""
@@ -470,26 +480,3 @@ def _breakdown(keyed: list[tuple[SupportedRequest, str]], labels: list[tuple[str
         companies[key].add(request.company_id)
         requests[key].add(request.request_id)
     return [Breakdown(key, label, len(companies[key]), len(requests[key])) for key, label in labels]
-
-
-def _timeline(granularity: Granularity, period: Period, firsts: list[dt.datetime],
-              moments: list[tuple[int, dt.datetime]]) -> list[TimelinePoint]:
-    """The period's months or weeks: companies with support in each, first reached in each, and reached from the
-    start to each one's end (or the period's end, for the last)."""
-    starts = granularity.starts(period.first, period.last)
-    active: dict[dt.date, set[int]] = {start: set() for start in starts}
-    for company, at in moments:
-        bucket = granularity.start_of(local_day(at))
-        if bucket in active:
-            active[bucket].add(company)
-    new = dict.fromkeys(starts, 0)
-    for at in firsts:
-        if period.start <= at < period.end:  # a month cut by the period counts only the period's days
-            new[granularity.start_of(local_day(at))] += 1
-    ordered = sorted(firsts)
-    points = []
-    for start in starts:
-        end = min(day_start(granularity.next(start)), period.end)
-        points.append(TimelinePoint(start=start, reached=len(active[start]), new=new[start],
-                                    cumulative=bisect_left(ordered, end)))
-    return points

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Select, func, select, union_all
+from sqlalchemy import Engine, Select, case, func, literal, select, union_all
 
 from support_requests.database import translate_database_errors
 from support_requests.errors import SupportRequestError
@@ -209,6 +209,23 @@ class SupportedRequest:
     entry_ids: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class TimelineCounts:
+    """The counts behind a timeline, per bucket (a month or week, in order).
+
+    Attributes:
+        reached: per bucket, the companies with a support moment in it (each once).
+        new: per bucket, the companies first reached in it (within the period).
+        before: the companies first reached before the period's start.
+        reached_in_period: the companies with a support moment in the period (each once).
+    """
+
+    reached: tuple[int, ...]
+    new: tuple[int, ...]
+    before: int
+    reached_in_period: int
+
+
 class OutcomeQueries:
     """The counts behind the outcome figures, in the request database.
 
@@ -264,6 +281,51 @@ class OutcomeQueries:
         moments = self._moments()
         query = self._within(select(moments.c.company_id, moments.c.at).distinct(), moments, start, end)
         return [(row.company_id, _utc(row.at)) for row in self._rows(query)]
+
+    def timeline_counts(self, boundaries: Sequence[dt.datetime], start: dt.datetime,
+                        end: dt.datetime) -> TimelineCounts:
+        """The companies reached per bucket and first reached per bucket, counted in SQL (a few rows back, whatever
+        the history's size).
+
+        Args:
+            boundaries: the buckets' first moments (UTC), ascending; bucket ``i`` runs from ``boundaries[i]`` to
+                ``boundaries[i + 1]`` (the last to ``end``), and the first holds ``start``.
+            start, end: the support moments counted are those in ``[start, end)``, the first times those before
+                ``end``.
+
+        Returns:
+            The counts; a company first reached at ``t`` in ``[start, end)`` is new in the bucket holding ``t``.
+        """
+        if not boundaries:
+            raise OutcomeError("a timeline needs at least one month or week")
+
+        def bucket(column: Any) -> Any:
+            if len(boundaries) == 1:
+                return literal(0)
+            return case(*[(column < boundary, index) for index, boundary in enumerate(boundaries[1:])],
+                        else_=len(boundaries) - 1)
+
+        moments = self._moments()
+        in_period = self._within(select(bucket(moments.c.at).label("bucket"), moments.c.company_id), moments,
+                                 start, end).subquery("in_period")
+        reached_query = (select(in_period.c.bucket, func.count(func.distinct(in_period.c.company_id)))
+                         .group_by(in_period.c.bucket))
+        total_query = select(func.count(func.distinct(in_period.c.company_id)))
+        earlier = self._moments()
+        firsts = self._within(select(earlier.c.company_id, func.min(earlier.c.at).label("first")), earlier, None,
+                              end).group_by(earlier.c.company_id).subquery("firsts")
+        # one pass over the first times: bucket -1 holds those before the period
+        new_buckets = select(case((firsts.c.first < start, -1), else_=bucket(firsts.c.first)).label("bucket")
+                             ).subquery("new")
+        new_query = select(new_buckets.c.bucket, func.count()).group_by(new_buckets.c.bucket)
+        with translate_database_errors(self.engine), self.engine.connect() as connection:
+            reached = dict(connection.execute(reached_query).all())
+            new = dict(connection.execute(new_query).all())
+            total = connection.execute(total_query).scalar_one()
+        before = new.get(-1, 0)
+        return TimelineCounts(reached=tuple(int(reached.get(i, 0)) for i in range(len(boundaries))),
+                              new=tuple(int(new.get(i, 0)) for i in range(len(boundaries))),
+                              before=int(before), reached_in_period=int(total))
 
     def supported_requests(self, start: dt.datetime, end: dt.datetime) -> list[SupportedRequest]:
         """The requests with a support moment in ``[start, end)``, with their chosen entries, by request id."""

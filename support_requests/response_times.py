@@ -137,6 +137,13 @@ def waits_too_long(status: RequestStatus, created_at: dt.datetime, now: dt.datet
     return status in WAITING_STATUSES and working_days_after(local_day(created_at), local_day(now)) > working_days
 
 
+def waiting_cutoff(now: dt.datetime, working_days: int) -> dt.datetime:
+    """The first creation time (UTC) of a request that has *not* waited more than ``working_days`` working days at
+    ``now``: a request still waiting (:data:`WAITING_STATUSES`) waits too long exactly when it was received before
+    it (midnight in Stockholm after the last day of receipt that waits too long)."""
+    return day_start(latest_day_waiting_over(local_day(now), working_days) + dt.timedelta(days=1))
+
+
 def _hours(start: dt.datetime, end: dt.datetime | None) -> float | None:
     return None if end is None else (end - start).total_seconds() / 3600
 
@@ -209,7 +216,7 @@ class ResponseQueries:
         """The requests ``new`` or ``assigned`` at ``now`` that have waited more than ``working_days`` working
         days since the day (Stockholm) they were received, oldest first (ties by reference); at most ``limit``."""
         today = local_day(now)
-        cutoff = day_start(latest_day_waiting_over(today, working_days) + dt.timedelta(days=1))
+        cutoff = waiting_cutoff(now, working_days)
         query = (select(RequestRow.reference, RequestRow.status, RequestRow.assignee, RequestRow.created_at)
                  .where(RequestRow.status.in_(WAITING_STATUSES), RequestRow.created_at < cutoff)
                  .order_by(RequestRow.created_at, RequestRow.reference))
@@ -222,7 +229,7 @@ class ResponseQueries:
 
     def waiting_count(self, now: dt.datetime, working_days: int) -> int:
         """How many requests :meth:`waiting` would list without a limit."""
-        cutoff = day_start(latest_day_waiting_over(local_day(now), working_days) + dt.timedelta(days=1))
+        cutoff = waiting_cutoff(now, working_days)
         query = select(func.count()).where(RequestRow.status.in_(WAITING_STATUSES), RequestRow.created_at < cutoff)
         return int(self._rows(query)[0][0])
 

@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import io
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -28,7 +28,8 @@ from support_requests.errors import (
 )
 from support_requests.model import RequestStatus, SupportRequest
 from support_requests.outcomes import local_day
-from support_requests.response_times import WAITING_STATUSES
+from support_requests.queue import QueuePage, QueueQuery, RequestQueue
+from support_requests.response_times import WAITING_STATUSES, waiting_cutoff
 from support_requests.working_days import working_days_after
 from support_requests.workflow import allowed_next
 from web.console.auth import check_csrf, current_advisor, flash, page_context, require_advisor
@@ -53,20 +54,18 @@ def add_routes(app: web.Application) -> None:
 
 @require_advisor
 async def queue_page(request: web.Request) -> web.Response:
-    """Requests matching the filters, newest first, :data:`PAGE_SIZE` to a page.
-
-    The store returns every matching request and the page is cut here: fine for thousands of requests; a
-    store-side limit and offset would be the next step beyond that.
-    """
+    """Requests matching the filters, newest first, :data:`PAGE_SIZE` to a page, counted and cut in the database
+    (:class:`~support_requests.queue.RequestQueue`), so a page costs the same on a long history."""
     try:
         filters = parse_queue_filters(request.query)
     except FormError as error:
-        return await _render_queue(request, QueueFilters(), [], error=error, status=400)
+        return await _render_queue(request, QueueFilters(), None, error=error, status=400)
+    queue = RequestQueue(request.app[SERVICES_KEY].store.engine)
     try:
-        scope, found = await _in_scope(request, filters)
+        found = await asyncio.to_thread(queue.page, _queue_query(request, filters), filters.page, PAGE_SIZE)
     except StoreUnavailableError as error:
         return await error_page(request, 503, "The request database cannot be reached", str(error))
-    return await _render_queue(request, filters, found, scope=scope)
+    return await _render_queue(request, filters, found)
 
 
 @require_advisor
@@ -77,8 +76,9 @@ async def queue_csv(request: web.Request) -> web.Response:
         filters = parse_queue_filters(request.query)
     except FormError as error:
         return web.Response(status=400, text=f"The CSV export was not made: {error.field}: {error.reason}")
+    queue = RequestQueue(request.app[SERVICES_KEY].store.engine)
     try:
-        found = await _filtered(request, filters)
+        found = await asyncio.to_thread(queue.all, _queue_query(request, filters))
     except StoreUnavailableError as error:
         return web.Response(status=503, text=f"The request database cannot be reached: {error}")
     out = io.StringIO()
@@ -90,29 +90,22 @@ async def queue_csv(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": f'attachment; filename="support-requests-{stamp}.csv"'})
 
 
-async def _filtered(request: web.Request, filters: QueueFilters) -> list[SupportRequest]:
-    """Matching requests, newest first."""
-    return (await _in_scope(request, filters))[1]
-
-
-async def _in_scope(request: web.Request,
-                    filters: QueueFilters) -> tuple[list[SupportRequest], list[SupportRequest]]:
-    """The requests matching the status and dates, and those of them also matching the assignee, both newest
-    first. The assignee is filtered here, so the queue can offer every assignee found with the other filters."""
-    store = request.app[SERVICES_KEY].store
-    scope = await asyncio.to_thread(store.list, status=filters.status, created_from=filters.created_from_time,
-                            created_to=filters.created_to_time)
-    scope.sort(key=lambda item: (item.created_at, item.reference), reverse=True)
+def _queue_query(request: web.Request, filters: QueueFilters) -> QueueQuery:
+    """The store's query for the queue's filters. Waiting too long is a status (new or assigned) and a creation
+    time before the cut-off of the working days (:func:`~support_requests.response_times.waiting_cutoff`)."""
+    statuses = [filters.status] if filters.status is not None else None
+    created_before = filters.created_to_time
     if filters.waiting:
-        days = _waiting_days(request, scope)
-        scope = [item for item in scope if item.reference in days]
-    if filters.assignee is None:
-        return scope, scope
-    wanted = None if filters.assignee == UNASSIGNED else filters.assignee
-    return scope, [item for item in scope if item.assignee == wanted]
+        statuses = [s for s in (statuses or WAITING_STATUSES) if s in WAITING_STATUSES]
+        outcomes = request.app[SERVICES_KEY].outcomes
+        cutoff = waiting_cutoff(outcomes.clock(), outcomes.waiting_working_days)
+        created_before = cutoff if created_before is None else min(created_before, cutoff)
+    return QueueQuery(statuses=statuses, assignee=None if filters.assignee == UNASSIGNED else filters.assignee,
+                      unassigned=filters.assignee == UNASSIGNED, created_from=filters.created_from_time,
+                      created_before=created_before)
 
 
-def _waiting_days(request: web.Request, requests: list[SupportRequest]) -> dict[str, int]:
+def _waiting_days(request: web.Request, requests: Sequence[SupportRequest]) -> dict[str, int]:
     """The working days waited by each of ``requests`` waiting too long (new or assigned after more than the
     threshold), by reference; the others are left out."""
     outcomes = request.app[SERVICES_KEY].outcomes
@@ -122,18 +115,15 @@ def _waiting_days(request: web.Request, requests: list[SupportRequest]) -> dict[
     return {reference: count for reference, count in days.items() if count > outcomes.waiting_working_days}
 
 
-async def _render_queue(request: web.Request, filters: QueueFilters, found: list[SupportRequest], *,
-                        scope: list[SupportRequest] | None = None, error: FormError | None = None,
-                        status: int = 200) -> web.Response:
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    page = min(filters.page, pages)
-    shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+async def _render_queue(request: web.Request, filters: QueueFilters, found: QueuePage | None, *,
+                        error: FormError | None = None, status: int = 200) -> web.Response:
+    found = found or QueuePage(requests=(), total=0, page=1, pages=1, assignees=())
+    page, pages, shown = found.page, found.pages, list(found.requests)
     advisors = await all_advisors(request)
-    assignees = sorted({advisor.username for advisor in advisors if advisor.active}
-                       | {item.assignee for item in (scope or found) if item.assignee}
+    assignees = sorted({advisor.username for advisor in advisors if advisor.active} | set(found.assignees)
                        | ({filters.assignee} if filters.assignee and filters.assignee != UNASSIGNED else set()))
     context = await page_context(
-        request, filters=filters, requests=shown, total=len(found), page=page, pages=pages,
+        request, filters=filters, requests=shown, total=found.total, page=page, pages=pages,
         waiting=_waiting_days(request, shown), waiting_threshold=request.app[SERVICES_KEY].outcomes.waiting_working_days,
         statuses=[status_item.value for status_item in RequestStatus], assignees=assignees,
         names=display_names(advisors), unassigned=UNASSIGNED, error=error,

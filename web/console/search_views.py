@@ -42,8 +42,7 @@ async def intake_page(request: web.Request) -> web.Response:
     from web.insights.outcome_views import home_goal, home_waiting
 
     settings = request.app[SETTINGS_KEY]
-    goal, goal_chart = await home_goal(request)
-    waiting = await home_waiting(request)
+    (goal, goal_chart), waiting = await asyncio.gather(home_goal(request), home_waiting(request))
     context = await page_context(request, type_choices=TYPE_CHOICES, site_choices=SITE_CHOICES,
                                  max_query_chars=settings.max_query_chars, goal=goal, goal_chart=goal_chart,
                                  waiting=waiting)
