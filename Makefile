@@ -88,10 +88,13 @@ model: $(MODEL)
 validate-bot: $(RASA_VENV)/.installed
 	cd bot && ../$(RASA) data validate --fail-on-warnings
 
-# The assistant's own checks: data validation, NLU on the held-out set, and the test stories.
+# The assistant's own checks: data validation, NLU on each language's held-out set (English, Swedish), each gated
+# on its own, and the test stories.
 test-bot: validate-bot model
 	cd bot && ../$(RASA) test nlu --nlu tests/nlu_test.yml --model ../$(MODEL) --out ../var/results/nlu
 	$(RASA_VENV)/bin/python scripts/check-nlu-report var/results/nlu/intent_report.json 0.90
+	cd bot && ../$(RASA) test nlu --nlu tests/nlu_test_sv.yml --model ../$(MODEL) --out ../var/results/nlu-sv
+	$(RASA_VENV)/bin/python scripts/check-nlu-report var/results/nlu-sv/intent_report.json 0.90
 	cd bot && ../$(RASA) test core --stories tests/test_stories.yml --model ../$(MODEL) \
 		--out ../var/results/core --fail-on-prediction-errors
 

@@ -26,11 +26,15 @@ log = logging.getLogger(__name__)
 FORM = "support_request_form"
 MAX_TRIES = 3
 NOT_GIVEN = "-"
-_SKIP = re.compile(r"^\s*(skip|no|none|nope|n/a|-|hoppa över|nej|inget|ingen)\s*[.!]?\s*$", re.IGNORECASE)
-_YES = re.compile(r"^\s*(yes|y|ok|okay|sure|yes please|of course|ja|japp|gärna|absolut)\b", re.IGNORECASE)
+# "hoppa över den", "skippa" and "nej tack" are trained as inform (bot/data/nlu_sv.yml): their words are matched here.
+_SKIP = re.compile(r"^\s*(skip|no|none|nope|n/a|-|nej|nej tack|inget|ingen|(hoppa över|skippa)( den| det)?( tack)?)"
+                   r"\s*[.!]?\s*$", re.IGNORECASE)
+_YES = re.compile(r"^\s*(yes|y|ok|okay|sure|yes please|of course|ja|japp|okej|gärna|absolut)\b", re.IGNORECASE)
 _NO = re.compile(r"^\s*(no|n|nope|no thanks|nej|nej tack)\b", re.IGNORECASE)
-_CONFIRM = re.compile(r"^\s*(confirm|send|send it|yes|ok|okay|correct|skicka|ja)\b", re.IGNORECASE)
-_EDIT = re.compile(r"^\s*(edit|change|change something|fix|ändra)\b", re.IGNORECASE)
+_CONFIRM = re.compile(r"^\s*(confirm|send|send it|yes|ok|okay|okej|correct|skicka|ja|bekräftar|bekräfta)\b",
+                      re.IGNORECASE)
+_EDIT = re.compile(r"^\s*((i want to|i'd like to|jag vill|vi vill)\s+)?(edit|change|change something|fix|ändra)\b",
+                   re.IGNORECASE)
 # Rasa names a channel by its webhook; a request records the platform. Teams keeps Rasa's Bot Framework webhook
 # name ("botframework", bot/teams_channel.py), so its requests are recorded as "teams".
 _REQUEST_CHANNELS = {"botframework": "teams"}
