@@ -60,14 +60,19 @@ class EntryDocuments:
 
 
 def entry_passages(entry: Entry, processor: TextProcessor) -> list[str]:
-    """The entry as passages: a headline, the description in chunks, and its lists of services and terms.
+    """The entry as passages: a headline, a Swedish headline, the description in chunks, and its lists of
+    services and terms.
 
-    Each passage names the entry, so it still makes sense when shown alone.
+    Each passage names the entry, so it still makes sense when shown alone. The Swedish headline (the Swedish
+    name, else the name, with ``summary_sv``) is there so that a need written in Swedish has a Swedish text to
+    meet; an entry without ``summary_sv`` has none.
     """
     headline = f"{entry.name} ({entry.organisation}). {entry.summary}"
     if entry.type is EntryType.EXPERT and entry.role:
         headline = f"{entry.role}, {entry.organisation}. {entry.summary}"
     passages = [headline]
+    if entry.summary_sv:
+        passages.append(f"{entry.name_sv or entry.name} ({entry.organisation}). {entry.summary_sv}")
     passages += [f"{entry.name}: {chunk}" for chunk in processor.passages(entry.description)]
     offers = list(entry.services) + list(entry.techniques) + list(entry.equipment)
     if offers:
