@@ -75,7 +75,10 @@ EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[a-z]{2,}$", re.IGNORECASE)
 MAX_DESCRIPTION_WORDS = 1000
 
 # Which fields each type must have; ``last_verified`` and the identity fields are required of all.
-_COMMON_REQUIRED = ("id", "type", "name", "organisation", "site", "summary", "description", "url", "last_verified")
+_COMMON_REQUIRED = ("id", "type", "name", "organisation", "site", "summary", "summary_sv", "description", "url",
+                    "last_verified")
+_MISSING = "required field is missing"
+_MISSING_HINTS = {"summary_sv": "write the summary in Swedish, for Swedish users and Swedish searches"}
 _REQUIRED_BY_TYPE = {
     EntryType.FACILITY: ("services", "open_to_companies", "access", "contact"),
     EntryType.PROGRAMME: ("services", "open_to_companies", "access", "contact", "eligibility", "how_to_apply"),
@@ -301,7 +304,8 @@ def validate_record(
     required = _COMMON_REQUIRED + (_REQUIRED_BY_TYPE[entry_type] if entry_type else ())
     for name in required:
         if name not in record or record[name] is None or record[name] == "" or record[name] == []:
-            problem(name, "required field is missing")
+            hint = _MISSING_HINTS.get(name)
+            problem(name, f"{_MISSING}; {hint}" if hint else _MISSING)
 
     values: dict[str, Any] = {}
     for name in _TEXT_FIELDS:

@@ -31,7 +31,7 @@ def test_valid_catalogue_loads_sorted_with_types_and_sites(sample_dir: Path) -> 
 
 @pytest.mark.parametrize(
     "field",
-    ["id", "type", "name", "organisation", "site", "summary", "description", "url", "last_verified",
+    ["id", "type", "name", "organisation", "site", "summary", "summary_sv", "description", "url", "last_verified",
      "services", "open_to_companies", "access", "contact"],
 )
 def test_missing_required_field_is_named_with_file_and_entry(tmp_path: Path, field: str) -> None:
@@ -41,6 +41,15 @@ def test_missing_required_field_is_named_with_file_and_entry(tmp_path: Path, fie
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(folder)
     assert "catalogue.yaml" in str(caught.value)
+
+
+def test_an_entry_without_a_swedish_summary_is_refused_by_name(tmp_path: Path) -> None:
+    folder = write_catalogue(tmp_path, [entry("unit-a"), expert(serves=["unit-a"], summary_sv="")])
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(folder)
+    [problem] = [p for p in caught.value.problems if p.field == "summary_sv"]
+    assert problem.entry_id == "contact-desk" and "missing" in problem.message and "Swedish" in problem.message
+    assert "entry 'contact-desk'" in str(caught.value)
 
 
 def test_expert_and_programme_fields_are_required_by_type(tmp_path: Path) -> None:
@@ -156,8 +165,8 @@ def test_swedish_fields_must_be_text(tmp_path: Path, field: str) -> None:
 
 def test_empty_swedish_fields_leave_the_content_hash_as_it_was_before_they_existed(tmp_path: Path) -> None:
     # An index built before the Swedish fields existed stays fresh for the entries that do not fill them in.
-    folder = write_catalogue(tmp_path, [entry("unit-a", summary_sv=None), expert(serves=["unit-a"])])
-    unit = load_catalogue(folder).by_id()["unit-a"]
+    folder = write_catalogue(tmp_path, [entry("unit-a"), expert(serves=["unit-a"])])
+    unit = dataclasses.replace(load_catalogue(folder).by_id()["unit-a"], summary_sv="")  # as an older index holds it
     data = unit.to_dict()
     for name in ("source", "name_sv", "summary_sv"):
         data.pop(name)
