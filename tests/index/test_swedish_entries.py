@@ -74,8 +74,7 @@ def test_a_changed_swedish_summary_re_embeds_that_entry_only(tmp_path: Path, emb
     open_index(folder, load_catalogue(write_catalogue(tmp_path / "a", records)), embedder, processor)
     records[2]["summary_sv"] = "Cellsortering och flödescytometri för immunceller."
     embedder.encoded.clear()
-    state, report = open_index(folder, load_catalogue(write_catalogue(tmp_path / "b", records)), embedder,
-                               processor)
+    _, report = open_index(folder, load_catalogue(write_catalogue(tmp_path / "b", records)), embedder, processor)
     assert report is not None and not report.full
     assert embedder.encoded and all(p.startswith(("Flow cytometry core", "Kärnfaciliteten")) for p in embedder.encoded)
     assert "Kärnfaciliteten för flödescytometri (Karolinska Institutet). Cellsortering och flödescytometri för " \
