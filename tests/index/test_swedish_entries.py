@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from index.build import build_index, open_index
+from index.build import BuildOptions, build_index, open_index
 from index.catalogue import Catalogue, load_catalogue
 from index.documents import entry_passages, prepare_entry
 from index.engine import SearchEngine, SearchMode
@@ -79,3 +79,15 @@ def test_a_changed_swedish_summary_re_embeds_that_entry_only(tmp_path: Path, emb
     assert embedder.encoded and all(p.startswith(("Flow cytometry core", "Kärnfaciliteten")) for p in embedder.encoded)
     assert "Kärnfaciliteten för flödescytometri (Karolinska Institutet). Cellsortering och flödescytometri för " \
            "immunceller." in embedder.encoded
+
+
+def test_without_swedish_passages_the_swedish_summary_is_still_a_keyword_document(
+        sample_dir: Path, embedder: HashingEmbedder, processor: TextProcessor) -> None:
+    catalogue = load_catalogue(sample_dir)
+    state, _ = build_index(catalogue, embedder, processor, options=BuildOptions(swedish_passages=False))
+    with_passages, _ = build_index(catalogue, HashingEmbedder(), processor)
+    assert state.manifest.passage_count == with_passages.manifest.passage_count - len(catalogue)
+    assert not any("GMP-tillverkning" in p for d in state.documents for p in d.passages)
+    hits = SearchEngine(state, embedder, processor).search("tillverkning för kliniska prövningar", top=1,
+                                                           mode=SearchMode.KEYWORD)
+    assert hits[0].entry.id == "vecura-gmp"

@@ -132,3 +132,10 @@ def test_the_fusion_follows_the_embedding_model() -> None:
     e5 = Settings.from_env({"NAVIGATOR_EMBEDDING_MODEL": "multilingual-e5-small-q4"})
     assert e5.engine_settings.dense_share == 0.95
     assert Settings.from_env({"NAVIGATOR_MAX_QUERY_CHARS": "100"}).engine_settings.max_query_chars == 100
+
+
+def test_swedish_passages_follow_the_embedding_model() -> None:
+    # MiniLM reads English only: the Swedish summaries stay keyword words (docs/benchmarks.md, "Swedish passages").
+    assert Settings.from_env({}).build_options.swedish_passages is False
+    e5 = Settings.from_env({"NAVIGATOR_EMBEDDING_MODEL": "multilingual-e5-small-q4"})
+    assert e5.build_options.swedish_passages is True
