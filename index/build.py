@@ -29,10 +29,15 @@ class BuildOptions:
     Attributes:
         ann_threshold: from this many passages on, an approximate IVF index replaces the exact one.
         nprobe: how many IVF lists a search scans; more is slower and closer to exact.
+        swedish_passages: embed each entry's Swedish summary as a passage of its own. Worth it with a
+            multilingual model only (``index.embedding.MULTILINGUAL_MODELS``, which the settings follow): an
+            English-only model ranks Swedish needs worse with it (docs/benchmarks.md, "Swedish passages"). The
+            option goes with the model, so an index never needs rebuilding for it alone.
     """
 
     ann_threshold: int = 20_000
     nprobe: int = 32
+    swedish_passages: bool = True
 
 
 @dataclass
@@ -85,7 +90,7 @@ def build_index(
             documents.append(known)
             report.unchanged += 1
             continue
-        prepared = prepare_entry(entry, processor)
+        prepared = prepare_entry(entry, processor, swedish_passage=options.swedish_passages)
         documents.append(prepared)
         fresh.append(prepared)
         (report.changed if known is not None else report.added).append(entry.id)

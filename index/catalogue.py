@@ -75,19 +75,26 @@ EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[a-z]{2,}$", re.IGNORECASE)
 MAX_DESCRIPTION_WORDS = 1000
 
 # Which fields each type must have; ``last_verified`` and the identity fields are required of all.
-_COMMON_REQUIRED = ("id", "type", "name", "organisation", "site", "summary", "description", "url", "last_verified")
+_COMMON_REQUIRED = ("id", "type", "name", "organisation", "site", "summary", "summary_sv", "description", "url",
+                    "last_verified")
+_MISSING = "required field is missing"
+_MISSING_HINTS = {"summary_sv": "write the summary in Swedish, for Swedish users and Swedish searches"}
 _REQUIRED_BY_TYPE = {
     EntryType.FACILITY: ("services", "open_to_companies", "access", "contact"),
     EntryType.PROGRAMME: ("services", "open_to_companies", "access", "contact", "eligibility", "how_to_apply"),
     EntryType.EXPERT: ("role", "email", "serves", "sample_contact"),
 }
 _TEXT_FIELDS = (
-    "id", "type", "name", "organisation", "site", "location", "summary", "description", "access",
-    "contact", "url", "role", "email", "eligibility", "how_to_apply",
+    "id", "type", "name", "name_sv", "organisation", "site", "location", "summary", "summary_sv", "description",
+    "access", "contact", "url", "role", "email", "eligibility", "how_to_apply",
 )
 _LIST_FIELDS = ("services", "techniques", "equipment", "keywords", "serves")
 _BOOL_FIELDS = ("open_to_companies", "sample_contact")
 KNOWN_FIELDS = frozenset(_TEXT_FIELDS + _LIST_FIELDS + _BOOL_FIELDS + ("last_verified",))
+
+# Fields added after indexes were first built: left out of an entry's content hash while empty (see
+# Entry.content_hash), so adding them to the schema does not re-embed every entry.
+_OPTIONAL_SWEDISH_FIELDS = ("name_sv", "summary_sv")
 
 # Quality bounds checked by ``validate --strict`` style warnings, not errors: an
 # operator's short description is worth a warning, not a refusal to start.
@@ -111,6 +118,8 @@ class Entry:
     description: str
     url: str
     last_verified: dt.date
+    summary_sv: str = ""
+    name_sv: str = ""
     location: str = ""
     services: tuple[str, ...] = ()
     techniques: tuple[str, ...] = ()
@@ -155,15 +164,23 @@ class Entry:
         return cls(**values)
 
     def content_hash(self) -> str:
-        """A hex digest of everything searchable in the record; its file location does not count."""
+        """A hex digest of everything searchable in the record; its file location does not count.
+
+        An optional text field that is empty counts as absent, so a field added to the schema changes the digest
+        of an entry only once the entry fills it in (and only that entry is embedded again).
+        """
         data = self.to_dict()
         data.pop("source")
+        for name in _OPTIONAL_SWEDISH_FIELDS:
+            if not data[name]:
+                data.pop(name)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def searchable_text(self) -> str:
-        """All the words a keyword search should see, with the name and keywords weighted twice."""
-        parts = [self.name, self.name, self.organisation, self.location, self.summary, self.description,
-                 self.role, self.eligibility, self.access, self.how_to_apply]
+        """All the words a keyword search should see, in English and Swedish, with the names (``name`` and
+        ``name_sv``) and keywords weighted twice."""
+        parts = [self.name, self.name, self.name_sv, self.name_sv, self.organisation, self.location, self.summary,
+                 self.summary_sv, self.description, self.role, self.eligibility, self.access, self.how_to_apply]
         parts += list(self.services) + list(self.techniques) + list(self.equipment)
         parts += list(self.keywords) * 2
         return "\n".join(p for p in parts if p)
@@ -287,7 +304,8 @@ def validate_record(
     required = _COMMON_REQUIRED + (_REQUIRED_BY_TYPE[entry_type] if entry_type else ())
     for name in required:
         if name not in record or record[name] is None or record[name] == "" or record[name] == []:
-            problem(name, "required field is missing")
+            hint = _MISSING_HINTS.get(name)
+            problem(name, f"{_MISSING}; {hint}" if hint else _MISSING)
 
     values: dict[str, Any] = {}
     for name in _TEXT_FIELDS:

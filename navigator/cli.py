@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
                                "multipart.yaml beside the default queries)")
     evaluate.add_argument("--no-multipart", action="store_true", help="measure single needs only")
     evaluate.add_argument("--split", choices=["dev", "test"], help="measure only this split (tune on dev only)")
+    evaluate.add_argument("--language", choices=["en", "sv"],
+                          help="measure only the needs written in this language (navigator.evaluation.need_language)")
     evaluate.add_argument("--fusion", choices=[f.value for f in FusionMethod],
                           help="fuse the retrievers this way instead of the engine's default")
     evaluate.add_argument("--dense-share", type=float,
@@ -296,7 +298,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from navigator.evaluation import (SINGLE_MODES, bootstrap_margin, check, evaluate_multipart,
                                       evaluate_single_needs_split, format_bootstrap, format_multipart_table,
                                       format_single_split_table, format_table, judge_message, load_messages,
-                                      load_queries, misses, ranks_by_split, score_ranks)
+                                      load_queries, misses, need_language, ranks_by_split, score_ranks)
     from navigator.runtime import open_runtime
 
     runtime = open_runtime(settings)
@@ -305,13 +307,16 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     queries = load_queries(path, known_ids=(e.id for e in engine.entries()))
     if args.split:
         queries = [q for q in queries if q.split == args.split]
-    if args.check and args.split == "dev":
-        raise ValueError("--check measures the test split; leave out --split dev")
+    if args.language:
+        queries = [q for q in queries if need_language(q.text) == args.language]
+    if args.check and (args.split == "dev" or args.language):
+        raise ValueError("--check measures the test split, all of it; leave out --split dev and --language")
     ranks = {mode: ranks_by_split(engine, queries, mode) for mode in SearchMode}
     results = {mode: {split: score_ranks(values) for split, values in by_split.items()}
                for mode, by_split in ranks.items()}
     fusion = engine.settings
-    print(f"{len(queries)} labelled queries from {path}; {len(engine)} entries; fusion {fusion.fusion.value} "
+    language = f" in {args.language}" if args.language else ""
+    print(f"{len(queries)} labelled queries{language} from {path}; {len(engine)} entries; fusion {fusion.fusion.value} "
           + (f"(alpha {fusion.dense_share}, {fusion.normalisation.value})" if fusion.fusion is FusionMethod.CONVEX
              else f"(k {fusion.rrf_k}, dense weight {fusion.dense_weight})") + "\n")
     print(format_table(results))
@@ -335,6 +340,8 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_multipart or multipart is None:
         return 0
     messages = load_messages(multipart, known_ids=(e.id for e in engine.entries()))
+    if args.language:
+        messages = [m for m in messages if need_language(m.text) == args.language]
     print("\nThe same single needs searched need by need (hybrid), as the assistant searches them:\n")
     print(format_single_split_table(evaluate_single_needs_split(engine, queries)))
     print(f"\n{len(messages)} labelled messages with several needs from {multipart} (hybrid):\n")

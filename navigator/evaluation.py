@@ -28,6 +28,15 @@ from index.engine import Hit, SearchEngine, SearchMode
 
 CUTOFFS = (1, 3, 10)
 SPLITS = ("dev", "test")
+LANGUAGES = ("en", "sv")
+
+# Short words that are common in Swedish and not English; two of them mark a need as Swedish.
+_SWEDISH_WORDS = frozenset({
+    "och", "att", "vi", "har", "för", "med", "som", "ett", "det", "kan", "var", "hur", "vill", "behöver", "till",
+    "på", "av", "om", "vår", "våra", "vårt", "någon", "finns", "eller", "från", "ni", "oss", "är", "man", "efter",
+    "hjälp", "inom", "mot",
+})
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 class EvaluationError(ValueError):
@@ -84,6 +93,23 @@ def load_queries(path: Path, known_ids: Iterable[str] | None = None) -> list[Lab
         seen.add(query_id)
         queries.append(LabelledQuery(query_id, text, tuple(expected), split))
     return queries
+
+
+def need_language(text: str) -> str:
+    """The language of a labelled need, for measuring English and Swedish needs apart.
+
+    A need is Swedish (``"sv"``) when a lower-case word in it has å, ä or ö (so a place name such as Umeå or
+    Södertörn in an English need does not count) or when it holds two common Swedish words (``vi``, ``och``,
+    ``behöver``, ...); otherwise it is English (``"en"``). A rule to split the labelled needs by, not a detector for
+    what people type.
+
+    Returns:
+        ``"sv"`` or ``"en"``.
+    """
+    words = _WORD.findall(text)
+    if any(word.islower() and any(c in word for c in "åäö") for word in words):
+        return "sv"
+    return "sv" if sum(word.lower() in _SWEDISH_WORDS for word in words) >= 2 else "en"
 
 
 def first_accepted_rank(ranked_ids: Sequence[str], expected: Iterable[str]) -> int | None:

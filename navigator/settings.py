@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.build import BuildOptions
-from index.embedding import DEFAULT_MODEL
+from index.embedding import DEFAULT_MODEL, MULTILINGUAL_MODELS
 from index.engine import EngineSettings, dense_share_for
 from support_requests.outcomes import DEFAULT_LAB_SPACE_ENTRIES, REACHED_STATUSES, ReachedDefinition
 
@@ -296,7 +296,8 @@ class Settings:
 
     @property
     def build_options(self) -> BuildOptions:
-        return BuildOptions(ann_threshold=self.ann_threshold, nprobe=self.nprobe)
+        return BuildOptions(ann_threshold=self.ann_threshold, nprobe=self.nprobe,
+                            swedish_passages=self.embedding_model in MULTILINGUAL_MODELS)
 
     @property
     def engine_settings(self) -> EngineSettings:

@@ -24,6 +24,12 @@ def test_every_entry_was_verified_and_contacts_are_marked_samples() -> None:
             assert entry.email.endswith("@example.org") and entry.sample_contact, entry.id
 
 
+def test_every_entry_has_a_swedish_summary_of_its_own() -> None:
+    for entry in CATALOGUE.entries:
+        assert entry.summary_sv and entry.summary_sv != entry.summary, entry.id
+        assert entry.name_sv != entry.name, entry.id  # a Swedish name only where it differs
+
+
 def test_both_sites_are_covered() -> None:
     sites = {e.site for e in CATALOGUE.entries if e.type is EntryType.FACILITY}
     assert {Site.FLEMINGSBERG, Site.HAGASTADEN} <= sites

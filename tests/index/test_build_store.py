@@ -125,8 +125,9 @@ def test_crossing_the_threshold_switches_to_ivf_without_reencoding(tmp_path, emb
 
 
 def test_identical_passages_are_encoded_once(tmp_path, embedder, processor) -> None:
-    twins = [entry("twin-a", name="Twin", summary="Twins.", description="Shared text about organoids."),
-             entry("twin-b", name="Twin", summary="Twins.", description="Shared text about organoids."),
+    same = {"name": "Twin", "summary": "Twins.", "summary_sv": "Tvillingar.",
+            "description": "Shared text about organoids."}
+    twins = [entry("twin-a", **same), entry("twin-b", **same),
              {**SAMPLE[-1], "serves": ["twin-a"]}]
     catalogue = load_catalogue(write_catalogue(tmp_path, twins))
     state, report = build_index(catalogue, embedder, processor)

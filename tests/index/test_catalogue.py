@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
-from index.catalogue import EntryType, Site, load_catalogue
+from index.catalogue import Entry, EntryType, Site, load_catalogue
 from index.errors import CatalogueError
 from tests.fakes import SAMPLE, entry, expert, write_catalogue
 
@@ -28,7 +31,7 @@ def test_valid_catalogue_loads_sorted_with_types_and_sites(sample_dir: Path) -> 
 
 @pytest.mark.parametrize(
     "field",
-    ["id", "type", "name", "organisation", "site", "summary", "description", "url", "last_verified",
+    ["id", "type", "name", "organisation", "site", "summary", "summary_sv", "description", "url", "last_verified",
      "services", "open_to_companies", "access", "contact"],
 )
 def test_missing_required_field_is_named_with_file_and_entry(tmp_path: Path, field: str) -> None:
@@ -38,6 +41,15 @@ def test_missing_required_field_is_named_with_file_and_entry(tmp_path: Path, fie
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(folder)
     assert "catalogue.yaml" in str(caught.value)
+
+
+def test_an_entry_without_a_swedish_summary_is_refused_by_name(tmp_path: Path) -> None:
+    folder = write_catalogue(tmp_path, [entry("unit-a"), expert(serves=["unit-a"], summary_sv="")])
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(folder)
+    [problem] = [p for p in caught.value.problems if p.field == "summary_sv"]
+    assert problem.entry_id == "contact-desk" and "missing" in problem.message and "Swedish" in problem.message
+    assert "entry 'contact-desk'" in str(caught.value)
 
 
 def test_expert_and_programme_fields_are_required_by_type(tmp_path: Path) -> None:
@@ -127,6 +139,40 @@ def test_catalogue_hash_changes_with_content_only(tmp_path: Path) -> None:
     changed_records[0]["summary"] = "Something else."
     changed = load_catalogue(write_catalogue(tmp_path / "c", changed_records)).content_hash()
     assert first == same != changed
+
+
+def test_the_swedish_name_is_optional_and_both_swedish_fields_are_read(tmp_path: Path) -> None:
+    folder = write_catalogue(tmp_path, [
+        entry("unit-a", name_sv="Enheten för flödescytometri", summary_sv="  Cellsortering och\n analys. "),
+        entry("unit-b"),
+        expert(serves=["unit-a"]),
+    ])
+    entries = load_catalogue(folder).by_id()
+    assert entries["unit-a"].name_sv == "Enheten för flödescytometri"
+    assert entries["unit-a"].summary_sv == "Cellsortering och analys."
+    assert entries["unit-b"].name_sv == "" and entries["unit-b"].summary_sv == "Enheten unit-b."
+    assert "Enheten för flödescytometri" in entries["unit-a"].searchable_text()
+    assert "Cellsortering och analys." in entries["unit-a"].searchable_text()
+    again = Entry.from_dict(json.loads(json.dumps(entries["unit-a"].to_dict())))
+    assert again == entries["unit-a"]
+
+
+@pytest.mark.parametrize("field", ["name_sv", "summary_sv"])
+def test_swedish_fields_must_be_text(tmp_path: Path, field: str) -> None:
+    folder = write_catalogue(tmp_path, [entry("unit-a", **{field: ["a list"]}), expert(serves=["unit-a"])])
+    assert ("unit-a", field) in {(i, f) for i, f, _ in problems_of(folder)}
+
+
+def test_empty_swedish_fields_leave_the_content_hash_as_it_was_before_they_existed(tmp_path: Path) -> None:
+    # An index built before the Swedish fields existed stays fresh for the entries that do not fill them in.
+    folder = write_catalogue(tmp_path, [entry("unit-a"), expert(serves=["unit-a"])])
+    unit = dataclasses.replace(load_catalogue(folder).by_id()["unit-a"], summary_sv="")  # as an older index holds it
+    data = unit.to_dict()
+    for name in ("source", "name_sv", "summary_sv"):
+        data.pop(name)
+    assert unit.content_hash() == hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    assert dataclasses.replace(unit, summary_sv="Enheten.").content_hash() != unit.content_hash()
+    assert dataclasses.replace(unit, name_sv="Enheten").content_hash() != unit.content_hash()
 
 
 def test_site_parse_accepts_what_people_type() -> None:

@@ -258,3 +258,33 @@ def test_eval_options_choose_split_fusion_and_bootstrap(configured: Path, capsys
     assert "--check measures the test split" in capsys.readouterr().err
     assert cli.main(["eval", "--queries", str(configured), "--dense-share", "1.5"]) == 1
     assert "dense_share must be between 0 and 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Vi behöver ett lån till vårt startup.", "sv"),
+        ("labbplats för startup nära KI Solna", "sv"),
+        ("lån till vårt bolag", "sv"),
+        ("Hur söker ett litet företag EU-pengar?", "sv"),
+        ("kliniska prövningar och hjälp med etik", "sv"),
+        ("untargeted metabolomics GC-MS on plasma, Umeå", "en"),
+        ("ecotoxicology test of our product on aquatic organisms with Södertörn University", "en"),
+        ("GMP manufacturing of viral vectors", "en"),
+    ],
+)
+def test_need_language_splits_swedish_from_english(text: str, language: str) -> None:
+    assert evaluation.need_language(text) == language
+
+
+def test_eval_language_measures_only_needs_in_that_language(configured: Path, capsys) -> None:
+    with configured.open("a", encoding="utf-8") as queries:
+        queries.write("  - {id: c, text: lån till vårt lilla bolag, expected: [almi-loans], split: dev}\n")
+    assert cli.main(["eval", "--queries", str(configured), "--split", "dev", "--language", "sv"]) == 0
+    out = capsys.readouterr().out
+    assert "1 labelled queries in sv" in out and "| dev | hybrid | 1 |" in out
+    assert cli.main(["eval", "--queries", str(configured), "--language", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "2 labelled queries in en" in out and "| test | hybrid | 1 |" in out
+    assert cli.main(["eval", "--queries", str(configured), "--language", "en", "--check"]) == 1
+    assert "--check measures the test split" in capsys.readouterr().err

@@ -168,3 +168,10 @@ def test_a_follow_up_delay_that_cannot_be_used_names_the_variable(environment: d
     with pytest.raises(SettingsError, match="NAVIGATOR_FOLLOW_UP_DELAY_DAYS") as refused:
         Settings.from_env(environment)
     assert message in str(refused.value)
+
+
+def test_swedish_passages_follow_the_embedding_model() -> None:
+    # MiniLM reads English only: the Swedish summaries stay keyword words (docs/benchmarks.md, "Swedish passages").
+    assert Settings.from_env({}).build_options.swedish_passages is False
+    e5 = Settings.from_env({"NAVIGATOR_EMBEDDING_MODEL": "multilingual-e5-small-q4"})
+    assert e5.build_options.swedish_passages is True
