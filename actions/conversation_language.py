@@ -3,7 +3,8 @@
 The order (docs/languages.md):
 
 1. what the user asks for ("in English please", "på svenska");
-2. else what the user writes, when a language-identification model is sure of it;
+2. else what the user writes, when a language-identification model is sure of it (a single word does not change
+   a language the conversation already has);
 3. else the language the conversation already has;
 4. else what the channel or page says (the widget's ``data-lang`` or the page's ``lang``, Teams' locale).
 
@@ -36,6 +37,8 @@ _ENGLISH_REQUEST = re.compile(
 _NAMES_SWEDISH = re.compile(r"\b(?:svenska|swedish)\b", re.IGNORECASE)
 _NAMES_ENGLISH = re.compile(r"\b(?:engelska|english)\b", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+
+MIN_SWITCH_WORDS = 2
 
 # Answers to these questions are names, addresses and numbers: they tell nothing of the company's language.
 UNTELLING_SLOTS = frozenset({"company_name", "contact_person", "email", "phone", "org_number", "reference",
@@ -121,7 +124,10 @@ def decide_language(text: str, *, current: str | None, channel: object, detector
     asked = requested_language(text)
     if asked:
         return asked
-    if not text.lstrip().startswith("/") and requested_slot not in UNTELLING_SLOTS:
+    # One word ("ok", "tack", "perfekt") may start a conversation's language but does not change one: short
+    # words are shared between the languages and are where the detector errs most.
+    settled = current in LANGUAGES and len(_WORD.findall(text)) < MIN_SWITCH_WORDS
+    if not text.lstrip().startswith("/") and requested_slot not in UNTELLING_SLOTS and not settled:
         detected = detector.detect(text)
         if detected in LANGUAGES:
             return detected

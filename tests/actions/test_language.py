@@ -26,7 +26,8 @@ class TableDetector:
 
 
 DETECTOR = TableDetector({"vi behöver flödescytometri": "sv", "we need flow cytometry": "en", "hej": "sv",
-                          "John Smith": "en", "tack": "sv"})
+                          "John Smith": "en", "tack så mycket": "sv", "ok": "sv",
+                          "perfect": "en"})
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -66,19 +67,23 @@ def test_a_channel_language_tag_is_reduced_to_a_known_language(tag, expected) ->
     ("we need flow cytometry", "sv", "sv", None, "en"),
     ("hej", None, "en", None, "sv"),
     # 3. an undecided message keeps the conversation's language, whatever the page says
-    ("ok", "sv", "en", None, "sv"),
-    ("ok", "en", "sv", None, "en"),
+    ("okay then", "sv", "en", None, "sv"),
+    ("okay then", "en", "sv", None, "en"),
+    # ... and so does a single word, even one the detector reads as the other language
+    ("ok", "en", None, None, "en"),
+    ("perfect", "sv", None, None, "sv"),
+    ("ok", None, None, None, "sv"),  # but it may start the conversation's language
     # 4. else the page or channel
-    ("ok", None, "sv-SE", None, "sv"),
-    ("ok", None, "fr", None, None),
-    ("ok", None, None, None, None),
+    ("okay then", None, "sv-SE", None, "sv"),
+    ("okay then", None, "fr", None, None),
+    ("okay then", None, None, None, None),
     # a button payload and an answer with a name say nothing of the language
     ("/greet", None, "sv", None, "sv"),
     ("/request_support", "sv", "en", None, "sv"),
     ("John Smith", "sv", None, "contact_person", "sv"),
     ("John Smith", "sv", None, None, "en"),
     # a Swedish answer to a free-text question of the form still counts
-    ("tack", "en", None, "need_summary", "sv"),
+    ("tack så mycket", "en", None, "need_summary", "sv"),
 ])
 def test_the_conversation_language_follows_the_documented_order(text, current, channel, requested_slot,
                                                                  expected) -> None:
@@ -100,7 +105,7 @@ async def test_the_action_sets_the_slot_only_when_the_language_changes(dispatche
     changed = await action.run(dispatcher, make_tracker("vi behöver flödescytometri", slots={"language": "en"}),
                                {})
     assert slot_events(changed) == {"language": "sv"}
-    same = await action.run(dispatcher, make_tracker("hej", slots={"language": "sv"}), {})
+    same = await action.run(dispatcher, make_tracker("tack så mycket", slots={"language": "sv"}), {})
     assert same == []
     assert dispatcher.messages == []
 

@@ -37,18 +37,33 @@ class ResponseNames:
         for name, variants in domain["responses"].items():
             for variant in variants:
                 if "text" in variant:
-                    patterns.append((name, _template_pattern(variant["text"])))
+                    patterns.append((name, _variant_language(variant), _template_pattern(variant["text"])))
         # Longer templates first: a short template with variables could otherwise swallow a longer message.
-        self._patterns = sorted(patterns, key=lambda p: -len(p[1].pattern))
+        self._patterns = sorted(patterns, key=lambda p: -len(p[2].pattern))
 
     def of(self, message: dict[str, Any]) -> str:
         if "custom" in message:
             return "custom:" + str(message["custom"].get("type"))
         text = message.get("text", "")
-        for name, pattern in self._patterns:
+        for name, _, pattern in self._patterns:
             if pattern.match(text):
                 return name
         return f"unknown:{text[:60]}"
+
+    def language_of(self, message: dict[str, Any]) -> str | None:
+        """``sv`` or ``en``: the language of the response variation ``message`` came from; None for a custom
+        payload, an unknown text, or a text that both languages' variations produce (a hit's "1. Name")."""
+        text = message.get("text", "")
+        found = {language for _, language, pattern in self._patterns if "custom" not in message and pattern.match(text)}
+        return found.pop() if len(found) == 1 else None
+
+
+def _variant_language(variant: dict[str, Any]) -> str:
+    """``sv`` for a variation conditioned on the language slot being sv, else ``en``."""
+    for condition in variant.get("condition") or []:
+        if condition.get("name") == "language" and condition.get("value") == "sv":
+            return "sv"
+    return "en"
 
 
 @dataclass
@@ -60,9 +75,13 @@ class Conversation:
     sender: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:12]}")
     last: list[dict[str, Any]] = field(default_factory=list)
 
-    def say(self, text: str) -> list[str]:
-        """Send ``text``; return the names of the replies (custom payloads as ``custom:TYPE``)."""
-        body = json.dumps({"sender": self.sender, "message": text}).encode()
+    def say(self, text: str, metadata: dict[str, Any] | None = None) -> list[str]:
+        """Send ``text`` (with the channel's ``metadata``, if any); return the names of the replies (custom
+        payloads as ``custom:TYPE``)."""
+        sent: dict[str, Any] = {"sender": self.sender, "message": text}
+        if metadata is not None:
+            sent["metadata"] = metadata
+        body = json.dumps(sent).encode()
         request = urllib.request.Request(self.stack.rest_webhook, data=body,
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=120) as response:
@@ -75,6 +94,10 @@ class Conversation:
             if message.get("custom", {}).get("type") == kind:
                 return message["custom"]
         raise AssertionError(f"no {kind} payload in {self.last}")
+
+    def languages(self) -> set[str]:
+        """The languages of the last replies whose language can be told (see :meth:`ResponseNames.language_of`)."""
+        return {language for language in map(self.names.language_of, self.last) if language}
 
     def texts(self) -> list[str]:
         return [m.get("text", "") for m in self.last]
