@@ -49,7 +49,7 @@ class ActionShowDetails(Action):
             dispatcher.utter_message(response="utter_which_entry")
             return [SlotSet(slots.POSITION, None)]
         response = "utter_programme_details" if entry.type is EntryType.PROGRAMME else "utter_details"
-        dispatcher.utter_message(response=response, **details_variables(entry, rank))
+        dispatcher.utter_message(response=response, **details_variables(entry, rank, tracker.get_slot(slots.LANGUAGE)))
         dispatcher.utter_message(json_message={"type": "entry_details", "id": entry.id})
         return [SlotSet(slots.SELECTED_ENTRY, entry.id), SlotSet(slots.POSITION, None)]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from actions.conversation_language import SWEDISH
 from index.catalogue import Entry, EntryType, Site
 from index.engine import Hit
 from index.text import clean_text
@@ -26,15 +27,17 @@ def echo(text: str, limit: int = ECHO_CHARS) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def hit_variables(hit: Hit, rank: int) -> dict[str, str]:
-    """The variables of ``utter_hit`` and ``utter_programme_hit``."""
+def hit_variables(hit: Hit, rank: int, language: str | None = None) -> dict[str, str]:
+    """The variables of ``utter_hit`` and ``utter_programme_hit``; for a Swedish conversation (``language``
+    ``sv``) the entry's Swedish name and a sentence of its Swedish summary, where it has them."""
     entry = hit.entry
+    swedish = language == SWEDISH
     return {
         "rank": str(rank),
-        "name": entry.name,
+        "name": (entry.name_sv or entry.name) if swedish else entry.name,
         "organisation": entry.organisation,
         "site": site_label(entry),
-        "reason": hit.explanation.reason,
+        "reason": (hit.explanation.reason_sv or hit.explanation.reason) if swedish else hit.explanation.reason,
         "terms": ", ".join(hit.explanation.terms),
         "eligibility": entry.eligibility,
     }
@@ -58,14 +61,16 @@ def site_label(entry: Entry) -> str:
     return entry.site.label
 
 
-def details_variables(entry: Entry, rank: int | None) -> dict[str, str]:
-    """The variables of ``utter_details`` and ``utter_programme_details``."""
+def details_variables(entry: Entry, rank: int | None, language: str | None = None) -> dict[str, str]:
+    """The variables of ``utter_details`` and ``utter_programme_details``; for a Swedish conversation the
+    entry's Swedish name and its Swedish summary in place of the (English) description, where it has them."""
+    swedish = language == SWEDISH
     return {
         "rank": str(rank or ""),
-        "name": entry.name,
+        "name": (entry.name_sv or entry.name) if swedish else entry.name,
         "organisation": entry.organisation,
         "site": entry.location or entry.site.label,
-        "description": entry.description,
+        "description": (entry.summary_sv or entry.description) if swedish else entry.description,
         "services": "; ".join(entry.services) or "-",
         "access": entry.access or "-",
         "eligibility": entry.eligibility or "-",

@@ -74,18 +74,19 @@ async def _search_parts(engine: SearchEngine, text: str, filters: SearchFilters,
 
 
 def _present(dispatcher: CollectingDispatcher, need: str, hits: list[Hit], filters: SearchFilters,
-             intro: str = "utter_results_intro", hit_response: str = "utter_hit") -> None:
+             intro: str = "utter_results_intro", hit_response: str = "utter_hit", language: str | None = None) -> None:
     label = _filter_label(filters)
     if label and intro == "utter_results_intro":
         dispatcher.utter_message(response="utter_results_intro_filtered", need=echo(need), filter_label=label)
     else:
         dispatcher.utter_message(response=intro, need=echo(need))
     for rank, hit in enumerate(hits, start=1):
-        dispatcher.utter_message(response=hit_response, **hit_variables(hit, rank))
+        dispatcher.utter_message(response=hit_response, **hit_variables(hit, rank, language))
     _offer_options(dispatcher, need, hits, filters)
 
 
-def _present_parts(dispatcher: CollectingDispatcher, need: str, parts: list[PartHits], filters: SearchFilters) -> None:
+def _present_parts(dispatcher: CollectingDispatcher, need: str, parts: list[PartHits], filters: SearchFilters,
+                   language: str | None = None) -> None:
     """A message with several needs: a heading per need and its hits, numbered on across the needs so that
     "details of 4" names one hit."""
     dispatcher.utter_message(response="utter_results_several_needs", count=len(parts))
@@ -94,7 +95,7 @@ def _present_parts(dispatcher: CollectingDispatcher, need: str, parts: list[Part
         dispatcher.utter_message(response="utter_results_part", topic=echo(part.need.topic))
         for hit in part.hits:
             rank += 1
-            dispatcher.utter_message(response="utter_hit", **hit_variables(hit, rank))
+            dispatcher.utter_message(response="utter_hit", **hit_variables(hit, rank, language))
     _offer_options(dispatcher, need, [hit for part in parts for hit in part.hits], filters)
 
 
@@ -133,7 +134,7 @@ class _SearchAction(Action):
         if not hits:
             dispatcher.utter_message(response=empty)
             return [SlotSet(slots.NEED, need)]
-        _present(dispatcher, need, hits, filters, intro, hit_response)
+        _present(dispatcher, need, hits, filters, intro, hit_response, tracker.get_slot(slots.LANGUAGE))
         ids = [h.entry.id for h in hits]
         return [SlotSet(slots.NEED, need), SlotSet(slots.LAST_HITS, ids), SlotSet(slots.SHOWN_IDS, shown + ids)]
 
@@ -185,7 +186,7 @@ class ActionSearchCatalogue(_SearchAction):
         """Each need of the message with its own best matches; a weak one is noted like a weak single need."""
         for part in parts:
             await self._note_if_weak(part.need.text, part.hits, tracker)
-        _present_parts(dispatcher, need, parts, filters)
+        _present_parts(dispatcher, need, parts, filters, tracker.get_slot(slots.LANGUAGE))
         ids = [hit.entry.id for part in parts for hit in part.hits]
         return [SlotSet(slots.NEED, need), SlotSet(slots.LAST_HITS, ids),
                 SlotSet(slots.SHOWN_IDS, list(dict.fromkeys(ids)))]

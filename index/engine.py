@@ -11,8 +11,8 @@ import numpy as np
 
 from index.catalogue import Entry, EntryType, Site
 from index.embedding import E5_MODEL, Embedder
-from index.explain import (Explanation, ReasonSentence, best_sentence, reason_sentences, shared_terms, term_weights,
-                           trim)
+from index.explain import (Explanation, ReasonSentence, best_sentence, reason_sentences, shared_terms,
+                           swedish_reason_sentences, term_weights, trim)
 from index.errors import QueryError
 from index.fusion import (FusionMethod, Normalisation, best_possible_score, convex_combination,
                           reciprocal_rank_fusion)
@@ -199,6 +199,7 @@ class SearchEngine:
         self._passage_owner = {pid: i for i, d in enumerate(self._documents) for pid in d.passage_ids}
         self._lemma_sets: dict[int, frozenset[str]] = {}
         self._sentences: dict[int, tuple[ReasonSentence, ...]] = {}
+        self._swedish_sentences: dict[int, tuple[ReasonSentence, ...]] = {}
         self._columns = self._make_columns()
 
     @property
@@ -278,9 +279,11 @@ class SearchEngine:
             similarity = None if similarities is None else float(similarities.max())
             document = self._documents[position]
             reason = best_sentence(self._sentences_of(position), weights, similarities)
+            swedish = self._swedish_sentences_of(position)
             explanation = Explanation(
                 reason=trim(reason.text),
                 terms=shared_terms(terms, self._lemmas_of(position)),
+                reason_sv=trim(best_sentence(swedish, weights, None).text) if swedish else "",
             )
             hits.append(Hit(document.entry, rank, min(1.0, score), similarity,
                             keyword_scores.get(position, 0.0), explanation))
@@ -432,6 +435,13 @@ class SearchEngine:
             document = self._documents[position]
             cached = reason_sentences(document.entry, document.passages, self._processor)
             self._sentences[position] = cached
+        return cached
+
+    def _swedish_sentences_of(self, position: int) -> tuple[ReasonSentence, ...]:
+        cached = self._swedish_sentences.get(position)
+        if cached is None:
+            cached = swedish_reason_sentences(self._documents[position].entry, self._processor)
+            self._swedish_sentences[position] = cached
         return cached
 
     def _lemmas_of(self, position: int) -> frozenset[str]:

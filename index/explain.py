@@ -31,10 +31,13 @@ class Explanation:
             most about 220 characters (a longer sentence is cut at a clause or word and ends with "…"). Never
             the entry's name line, keywords or list of services.
         terms: the query's own words (as typed) that the entry also uses, in query order.
+        reason_sv: the sentence of the entry's Swedish summary that bears most on the need, cut like ``reason``,
+            for Swedish users; ``""`` when the entry has no Swedish summary.
     """
 
     reason: str
     terms: tuple[str, ...]
+    reason_sv: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,16 @@ def reason_sentences(entry: Entry, passages: Sequence[str], processor: TextProce
         ReasonSentence(text, frozenset(processor.lemmas(text)), _holding_passage(text, passages), position)
         for position, text in enumerate(chosen)
     )
+
+
+def swedish_reason_sentences(entry: Entry, processor: TextProcessor) -> tuple[ReasonSentence, ...]:
+    """The sentences of ``entry``'s Swedish summary that may be shown as the reason it matched, in order; empty
+    when it has none. No passage stands for them (MiniLM does not embed Swedish), so the words decide."""
+    texts = [t for t in processor.readable_sentences(entry.summary_sv) if t] if entry.summary_sv else []
+    if entry.summary_sv and not texts:
+        texts = [entry.summary_sv.strip()]
+    return tuple(ReasonSentence(text, frozenset(processor.lemmas(text)), None, position)
+                 for position, text in enumerate(texts))
 
 
 def _holding_passage(sentence: str, passages: Sequence[str]) -> int | None:

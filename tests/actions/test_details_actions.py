@@ -105,3 +105,17 @@ async def test_a_handoff_is_announced_without_making_the_company_wait(dispatcher
     release.set()
     await asyncio.gather(*action._announcing)
     assert announced == [tracker.sender_id]
+
+
+@pytest.mark.parametrize(("language", "name", "description"), [
+    ("sv", "Kärnfaciliteten för flödescytometri", "Analys och cellsortering med flödescytometri."),
+    ("en", "Flow cytometry core", "The core sorts and analyses cells by flow cytometry."),
+    (None, "Flow cytometry core", "The core sorts and analyses cells by flow cytometry."),
+])
+async def test_details_are_shown_in_the_conversation_s_language(sample_engine, dispatcher, language, name,
+                                                                description) -> None:
+    tracker = make_tracker("berätta mer om den första", intent="ask_details",
+                           slots={"last_hits": LAST, "position": "1", "language": language})
+    await ActionShowDetails(sample_engine).run(dispatcher, tracker, {})
+    shown = dispatcher.messages[0]
+    assert shown["name"] == name and shown["description"].startswith(description)

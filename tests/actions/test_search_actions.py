@@ -128,3 +128,22 @@ async def test_funding_shows_only_programmes(sample_engine, dispatcher) -> None:
     assert responses(dispatcher)[:2] == ["utter_funding_intro", "utter_programme_hit"]
     slots = slot_events(events)
     assert slots["entry_types"] == ["programme"] and slots["last_hits"] == ["almi-loans"]
+
+
+async def test_a_swedish_conversation_sees_swedish_names_and_reasons(sample_engine, dispatcher) -> None:
+    tracker = make_tracker("flödescytometri och cellsortering", slots={"language": "sv"})
+    await run(ActionSearchCatalogue(sample_engine), dispatcher, tracker)
+    hits = [m for m in dispatcher.messages if m.get("response") == "utter_hit"]
+    by_name = {m["name"]: m for m in hits}
+    assert "Kärnfaciliteten för flödescytometri" in by_name, "the Swedish name where the entry has one"
+    flemingsberg = by_name["Kärnfaciliteten för flödescytometri"]
+    assert flemingsberg["reason"] == "Analys och cellsortering med flödescytometri."
+    solna = [m for m in hits if m["name"] == "Flow Cytometry Core Solna" or "Solna" in m["reason"]]
+    assert solna and solna[0]["reason"] == "Flödescytometri och cellsortering i Solna."
+
+
+async def test_an_english_conversation_keeps_the_english_names_and_reasons(sample_engine, dispatcher) -> None:
+    await run(ActionSearchCatalogue(sample_engine), dispatcher, make_tracker("flow cytometry cell sorting"))
+    reasons = [m["reason"] for m in dispatcher.messages if m.get("response") == "utter_hit"]
+    assert reasons and not any("flödescytometri" in r.lower() for r in reasons)
+    assert "Kärnfaciliteten för flödescytometri" not in [m.get("name") for m in dispatcher.messages]
