@@ -116,17 +116,17 @@ class TeamsChat:
         assert answer.status_code == 202, answer.text
         return self.wait_replies(activity["id"])
 
-    def say(self, text: str) -> list[dict[str, Any]]:
-        """Write ``text``; returns the reply activities."""
-        return self.send(self.activity(text))
+    def say(self, text: str, **extra: Any) -> list[dict[str, Any]]:
+        """Write ``text`` (with more of the activity's fields, such as ``locale``); returns the reply activities."""
+        return self.send(self.activity(text, **extra))
 
     def submit(self, payload: str) -> list[dict[str, Any]]:
         """Press a card button (``Action.Submit``) whose data carries ``payload``."""
         return self.send(self.activity(None, value={"payload": payload}))
 
-    def added(self) -> list[dict[str, Any]]:
-        """Add the bot to the conversation."""
-        update = {**self.activity(None), "type": "conversationUpdate", "membersAdded": [{"id": BOT_ID}]}
+    def added(self, **extra: Any) -> list[dict[str, Any]]:
+        """Add the bot to the conversation (with more of the activity's fields, such as ``locale``)."""
+        update = {**self.activity(None, **extra), "type": "conversationUpdate", "membersAdded": [{"id": BOT_ID}]}
         return self.send(update)
 
     def submits(self) -> list[str]:

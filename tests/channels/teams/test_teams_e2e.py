@@ -217,3 +217,14 @@ def test_the_messaging_extension_answers_in_the_http_response(teams: TeamsStack)
 
 def test_the_health_check_answers(teams: TeamsStack) -> None:
     assert httpx.get(teams.webhook.rsplit("/", 1)[0] + "/", timeout=10).json() == {"status": "ok"}
+
+
+def test_a_swedish_teams_client_is_answered_in_swedish_until_the_user_writes_english(
+        teams: TeamsStack, names: ResponseNames) -> None:
+    chat = TeamsChat(teams)
+    greeting = chat.added(locale="sv-SE")
+    assert named(names, greeting) == ["utter_greet", "utter_privacy_notice"]
+    assert {names.language_of({"text": text}) for text in shown_texts(greeting)} == {"sv"}
+    replies = chat.say("We need cryo-EM of a membrane protein", locale="sv-SE")
+    assert named(names, replies)[0] == "utter_results_intro"
+    assert names.language_of({"text": shown_texts(replies)[0]}) == "en", "the user wrote in English"
