@@ -27,31 +27,40 @@ def echo(text: str, limit: int = ECHO_CHARS) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def shown_name_and_reason(hit: Hit, language: str | None) -> tuple[str, str]:
+    """The name and reason a conversation in ``language`` is shown: for Swedish (``sv``) the entry's Swedish
+    name and a sentence of its Swedish summary, where it has them; else the English ones."""
+    if language == SWEDISH:
+        return hit.entry.name_sv or hit.entry.name, hit.explanation.reason_sv or hit.explanation.reason
+    return hit.entry.name, hit.explanation.reason
+
+
 def hit_variables(hit: Hit, rank: int, language: str | None = None) -> dict[str, str]:
-    """The variables of ``utter_hit`` and ``utter_programme_hit``; for a Swedish conversation (``language``
-    ``sv``) the entry's Swedish name and a sentence of its Swedish summary, where it has them."""
+    """The variables of ``utter_hit`` and ``utter_programme_hit``, in the conversation's ``language`` (see
+    :func:`shown_name_and_reason`)."""
     entry = hit.entry
-    swedish = language == SWEDISH
+    name, reason = shown_name_and_reason(hit, language)
     return {
         "rank": str(rank),
-        "name": (entry.name_sv or entry.name) if swedish else entry.name,
+        "name": name,
         "organisation": entry.organisation,
         "site": site_label(entry),
-        "reason": (hit.explanation.reason_sv or hit.explanation.reason) if swedish else hit.explanation.reason,
+        "reason": reason,
         "terms": ", ".join(hit.explanation.terms),
         "eligibility": entry.eligibility,
     }
 
 
-def hits_payload(need: str, hits: Sequence[Hit], filters: dict[str, object]) -> dict[str, object]:
+def hits_payload(need: str, hits: Sequence[Hit], filters: dict[str, object],
+                 language: str | None = None) -> dict[str, object]:
     """The machine-readable companion of a result list (sent as the message's custom payload): each hit in its
-    one JSON shape (:meth:`index.engine.Hit.to_dict`), with ``rank`` its position in the list shown."""
-    return {
-        "type": "search_results",
-        "need": need,
-        "filters": filters,
-        "hits": [{**hit.to_dict(), "rank": position} for position, hit in enumerate(hits, start=1)],
-    }
+    one JSON shape (:meth:`index.engine.Hit.to_dict`), with ``rank`` its position in the list shown and ``name``
+    and ``reason`` as the conversation's ``language`` shows them (the Slack and Teams cards are drawn from it)."""
+    shown = []
+    for position, hit in enumerate(hits, start=1):
+        name, reason = shown_name_and_reason(hit, language)
+        shown.append({**hit.to_dict(), "rank": position, "name": name, "reason": reason})
+    return {"type": "search_results", "need": need, "filters": filters, "hits": shown}
 
 
 def site_label(entry: Entry) -> str:

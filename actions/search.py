@@ -82,7 +82,7 @@ def _present(dispatcher: CollectingDispatcher, need: str, hits: list[Hit], filte
         dispatcher.utter_message(response=intro, need=echo(need))
     for rank, hit in enumerate(hits, start=1):
         dispatcher.utter_message(response=hit_response, **hit_variables(hit, rank, language))
-    _offer_options(dispatcher, need, hits, filters)
+    _offer_options(dispatcher, need, hits, filters, language)
 
 
 def _present_parts(dispatcher: CollectingDispatcher, need: str, parts: list[PartHits], filters: SearchFilters,
@@ -96,16 +96,17 @@ def _present_parts(dispatcher: CollectingDispatcher, need: str, parts: list[Part
         for hit in part.hits:
             rank += 1
             dispatcher.utter_message(response="utter_hit", **hit_variables(hit, rank, language))
-    _offer_options(dispatcher, need, [hit for part in parts for hit in part.hits], filters)
+    _offer_options(dispatcher, need, [hit for part in parts for hit in part.hits], filters, language)
 
 
-def _offer_options(dispatcher: CollectingDispatcher, need: str, hits: list[Hit], filters: SearchFilters) -> None:
+def _offer_options(dispatcher: CollectingDispatcher, need: str, hits: list[Hit], filters: SearchFilters,
+                   language: str | None = None) -> None:
     # The machine-readable hits ride on the options message: one bot event fewer for Rasa to render and store,
     # while channels still deliver the payload as a message of its own.
     dispatcher.utter_message(
         response="utter_results_options",
         json_message=hits_payload(need, hits, {"sites": sorted(s.value for s in filters.sites),
-                                               "types": sorted(t.value for t in filters.types)}))
+                                               "types": sorted(t.value for t in filters.types)}, language))
 
 
 class _SearchAction(Action):

@@ -140,6 +140,10 @@ async def test_a_swedish_conversation_sees_swedish_names_and_reasons(sample_engi
     assert flemingsberg["reason"] == "Analys och cellsortering med flödescytometri."
     solna = [m for m in hits if m["name"] == "Flow Cytometry Core Solna" or "Solna" in m["reason"]]
     assert solna and solna[0]["reason"] == "Flödescytometri och cellsortering i Solna."
+    # The payload that Slack and Teams draw their cards from says the same.
+    payload = {hit["id"]: hit for hit in dispatcher.messages[-1]["custom"]["hits"]}
+    assert payload["flow-flemingsberg"]["name"] == "Kärnfaciliteten för flödescytometri"
+    assert payload["flow-flemingsberg"]["reason"] == "Analys och cellsortering med flödescytometri."
 
 
 async def test_an_english_conversation_keeps_the_english_names_and_reasons(sample_engine, dispatcher) -> None:

@@ -13,6 +13,7 @@ from index.embedding import SentenceTransformerEmbedder, resolve_model
 from index.engine import SearchEngine, SearchFilters, SearchMode
 from index.errors import EmbeddingModelError
 from navigator.evaluation import check, evaluate, load_queries
+from navigator.settings import Settings
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.integration
 def engine(tmp_path_factory, real_embedder, processor) -> SearchEngine:
     catalogue = load_catalogue(PROJECT_ROOT / "knowledge")
     folder = tmp_path_factory.mktemp("index") / "index"
-    state, report = open_index(folder, catalogue, real_embedder, processor)
+    # Built as `navigator index build` builds it for this model (with MiniLM: no Swedish passage).
+    options = Settings.from_env({}).build_options
+    state, report = open_index(folder, catalogue, real_embedder, processor, options=options)
     assert report is not None and report.full
     return SearchEngine(state, real_embedder, processor)
 
